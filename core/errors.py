@@ -1,0 +1,13 @@
+"""Errors the core raises; the Processing layer turns them into QgsProcessingException unchanged."""
+
+
+class SmapdownError(Exception):
+    """A failure with a sentence for a person (names the file and the problem)."""
+
+
+class InputError(SmapdownError, ValueError):
+    """Bad input: a missing, unreadable or unrecognised file, an unknown variable, an empty extent."""
+
+
+class Canceled(SmapdownError):
+    """The user cancelled; whatever was being written has been removed."""

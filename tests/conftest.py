@@ -1,0 +1,47 @@
+"""Test set-up: import this checkout as package ``smapdown`` and locate the shared real data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_PKG_PARENT = ROOT / "build" / "pkg"
+_PKG_PARENT.mkdir(parents=True, exist_ok=True)
+_link = _PKG_PARENT / "smapdown"
+if not _link.exists():
+    try:
+        _link.symlink_to(ROOT, target_is_directory=True)
+    except FileExistsError:
+        pass
+if str(_PKG_PARENT) not in sys.path:
+    sys.path.insert(0, str(_PKG_PARENT))
+_PROCESSING = "/usr/share/qgis/python/plugins"
+if os.path.isdir(_PROCESSING) and _PROCESSING not in sys.path:
+    sys.path.append(_PROCESSING)
+
+REAL = ROOT.parent / "shared" / "data" / "real"
+SMAP_L2_NRT = REAL / "smap" / "SMAP_L2_SM_P_NRT_24342_A_20190822T224858_N16023_002.h5"
+MOD11A1 = REAL / "modis" / "MOD11A1.A2019305.h14v09.006.hdf"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data file {path.name} not found under ../shared/data/real "
+                    "(the shared data folder is absent on this machine)")
+    return path
+
+
+@pytest.fixture
+def real_smap_l2() -> Path:
+    """The real SPL2SMP_NRT half-orbit (skips when ../shared is absent)."""
+    return _need(SMAP_L2_NRT)
+
+
+@pytest.fixture
+def real_mod11a1() -> Path:
+    """The real MOD11A1 tile (skips when ../shared is absent)."""
+    return _need(MOD11A1)
