@@ -173,3 +173,19 @@ def read_ease_raster(path: str) -> RasterData:
         names.append(b.GetDescription() or f"band{i}")
         units.append(b.GetUnitType() or b.GetMetadataItem("units") or "")
     return RasterData(path, grid, arrays, names, units, ds.GetMetadata() or {})
+
+
+def write_scene(path: str, scene, metadata: dict[str, str] | None = None) -> str:
+    """Write every variable of a :class:`core.scene.Scene` as one band (name, units kept); atomic."""
+    variables = list(scene.variables.values())
+    if not variables:
+        raise InputError(f"{scene.path}: nothing to write (no variables were read)")
+    md = {"product": scene.product, "source_file": os.path.basename(scene.path or "")}
+    if scene.date:
+        md["date"] = scene.date.isoformat()
+    if scene.pass_:
+        md["pass"] = scene.pass_
+    md.update({k: str(v) for k, v in scene.attrs.items()})
+    md.update(metadata or {})
+    bands = [BandSpec(v.name, v.units, v.long_name) for v in variables]
+    return write_geotiff(path, scene.grid, [v.data for v in variables], bands, md)

@@ -45,3 +45,40 @@ def real_smap_l2() -> Path:
 def real_mod11a1() -> Path:
     """The real MOD11A1 tile (skips when ../shared is absent)."""
     return _need(MOD11A1)
+
+
+QGIS_PROCESS = ROOT / ".venv" / "bin" / "qgis_process"
+
+
+@pytest.fixture(scope="session")
+def qgis_process_run(tmp_path_factory):
+    """Run ``qgis_process --json run ALG -- K=V ...`` in a fresh profile with the plugin enabled.
+
+    Returns a function (alg, params) -> (returncode, parsed JSON or None, stdout+stderr).
+    """
+    import json
+    import subprocess
+
+    if not QGIS_PROCESS.exists():
+        pytest.skip("the venv's qgis_process wrapper is missing: run `make setup`")
+    home = tmp_path_factory.mktemp("qgis-profile")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(home), XDG_CACHE_HOME=str(home / "cache"),
+               XDG_CONFIG_HOME=str(home / "config"), QT_QPA_PLATFORM="offscreen")
+    subprocess.run(["bash", str(ROOT / "scripts" / "install_plugin.sh"), str(home)], env=env,
+                   check=True, capture_output=True, timeout=120)
+
+    def run(alg: str, params: dict[str, object], timeout: float = 300):
+        args = [str(QGIS_PROCESS), "--json", "run", alg, "--"]
+        args += [f"{k}={v}" for k, v in params.items()]
+        p = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
+        out = p.stdout
+        data = None
+        start = out.find("{")
+        if start >= 0:
+            try:
+                data = json.loads(out[start:])
+            except json.JSONDecodeError:
+                data = None
+        return p.returncode, data, out + p.stderr
+
+    return run

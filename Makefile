@@ -1,0 +1,25 @@
+# smapdown: `make demo` and `make test` are all a newcomer needs; both install what is missing first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test demo lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -ra
+
+demo: setup
+	@bash scripts/demo.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build demo-output .pytest_cache

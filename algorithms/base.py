@@ -1,0 +1,204 @@
+"""Shared base of smapdown's algorithms: naming, help, error translation, feedback, output layers."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterExtent,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.errors import Canceled, SmapdownError
+from ..core.feedback import Feedback
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+GROUPS = {
+    "data": "Data",
+    "downscaling": "Downscaling",
+    "soilmoisture": "Soil moisture",
+    "evaluation": "Evaluation",
+    "training": "Training",
+}
+
+
+def resource_path(*parts: str) -> str:
+    """Absolute path of a file under resources/."""
+    return os.path.join(PLUGIN_DIR, "resources", *parts)
+
+
+def torch_missing_reason() -> str | None:
+    """Why torch cannot be used in this QGIS's Python, or None when it can."""
+    if importlib.util.find_spec("torch") is None:
+        return ("PyTorch is not installed in the Python that QGIS uses "
+                f"({sys.executable}). Install it, e.g. `python3 -m pip install torch` in that "
+                "environment, then restart QGIS.")
+    return None
+
+
+class ProcessingFeedback(Feedback):
+    """Adapts QgsProcessingFeedback to the core's Feedback (progress, log, cancel)."""
+
+    def __init__(self, feedback: QgsProcessingFeedback | None) -> None:
+        self.fb = feedback
+
+    def progress(self, percent: float) -> None:
+        if self.fb is not None:
+            self.fb.setProgress(max(0.0, min(100.0, float(percent))))
+
+    def info(self, message: str) -> None:
+        if self.fb is not None:
+            self.fb.pushInfo(message)
+
+    def canceled(self) -> bool:
+        return self.fb is not None and self.fb.isCanceled()
+
+
+class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Applies a QML style from resources/styles to a layer loaded on completion."""
+
+    _instances: dict[str, StylePostProcessor] = {}
+
+    def __init__(self, style: str) -> None:
+        super().__init__()
+        self.style = style
+
+    @classmethod
+    def for_style(cls, style: str) -> StylePostProcessor:
+        """One long-lived instance per style (QGIS does not take ownership of post-processors)."""
+        if style not in cls._instances:
+            cls._instances[style] = cls(style)
+        return cls._instances[style]
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS's name
+        if isinstance(layer, QgsRasterLayer):
+            qml = resource_path("styles", f"{self.style}.qml")
+            if os.path.exists(qml):
+                layer.loadNamedStyle(qml)
+                layer.triggerRepaint()
+
+
+class SmapdownAlgorithm(QgsProcessingAlgorithm):
+    """Thin base: subclasses set NAME, DISPLAY, GROUP, HELP and implement ``initAlgorithm`` and ``run``."""
+
+    NAME = ""
+    DISPLAY = ""
+    GROUP = "data"
+    HELP = ""
+    NEEDS_TORCH = False
+
+    def name(self) -> str:
+        return self.NAME
+
+    def displayName(self) -> str:
+        return self.tr(self.DISPLAY)
+
+    def group(self) -> str:
+        return self.tr(GROUPS[self.GROUP])
+
+    def groupId(self) -> str:
+        return self.GROUP
+
+    def shortHelpString(self) -> str:
+        return self.tr(self.HELP)
+
+    def icon(self) -> QIcon:
+        return QIcon(resource_path("icon.svg"))
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("smapdown", text)
+
+    def createInstance(self) -> QgsProcessingAlgorithm:
+        return type(self)()
+
+    def canExecute(self) -> tuple[bool, str]:  # noqa: N802 - QGIS's name
+        if self.NEEDS_TORCH:
+            reason = torch_missing_reason()
+            if reason:
+                return False, reason
+        return True, ""
+
+    # --- parameters ---------------------------------------------------------------------------
+    def add(self, param: QgsProcessingParameterDefinition, help_text: str,
+            advanced: bool = False) -> None:
+        """Add a parameter with its help text; expert options are flagged advanced."""
+        param.setHelp(self.tr(help_text))
+        if advanced:
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(param)
+
+    def add_extent(self) -> None:
+        """The optional EXTENT parameter every reader understands."""
+        self.add(QgsProcessingParameterExtent("EXTENT", self.tr("Extent (optional)"), optional=True),
+                 "Only read and process cells intersecting this extent (any CRS). "
+                 "Empty: the whole input.")
+
+    def extent_arg(self, parameters: dict, context: QgsProcessingContext
+                   ) -> tuple[tuple[float, float, float, float] | None, str | None]:
+        """(xmin, ymin, xmax, ymax) and CRS WKT of the EXTENT parameter, or (None, None)."""
+        if parameters.get("EXTENT") in (None, ""):
+            return None, None
+        rect = self.parameterAsExtent(parameters, "EXTENT", context)
+        if rect.isNull() or rect.isEmpty():
+            return None, None
+        crs = self.parameterAsExtentCrs(parameters, "EXTENT", context)
+        wkt = crs.toWkt() if crs.isValid() else None
+        return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()), wkt
+
+    # --- outputs ------------------------------------------------------------------------------
+    def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str) -> None:
+        """Name and style a layer that QGIS loads on completion (Toolbox/modeler), via the context."""
+        if not context.willLoadLayerOnCompletion(path):
+            return
+        details = context.layerToLoadOnCompletionDetails(path)
+        details.name = name
+        if hasattr(details, "forceName"):
+            details.forceName = True
+        details.setPostProcessor(StylePostProcessor.for_style(style))
+
+    # --- running ------------------------------------------------------------------------------
+    def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        ok, reason = self.canExecute()
+        if not ok:
+            raise QgsProcessingException(reason)
+        try:
+            return self.run(parameters, context, feedback, ProcessingFeedback(feedback))
+        except Canceled:
+            raise QgsProcessingException(
+                self.tr(f"{self.DISPLAY}: cancelled by the user; no output file was written.")
+            ) from None
+        except SmapdownError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except MemoryError:
+            raise QgsProcessingException(
+                self.tr(f"{self.DISPLAY}: out of memory; choose a smaller EXTENT.")) from None
+
+    def run(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+            core_feedback: ProcessingFeedback) -> dict[str, Any]:
+        """The algorithm's work; raise core errors, they become QgsProcessingException."""
+        raise NotImplementedError
+
+
+_ROLE_STYLES = {"tb_v": "tb", "tb_h": "tb", "soil_moisture": "soil_moisture",
+                "surface_temperature": "temperature", "lst": "temperature", "sigma0_vv": "sigma0"}
+
+
+def style_for_roles(roles: list[str | None]) -> str:
+    """The QML style of a layer whose first band plays the first of ``roles``."""
+    for role in roles:
+        if role in _ROLE_STYLES:
+            return _ROLE_STYLES[role]
+    return "tb"
