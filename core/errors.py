@@ -9,5 +9,5 @@ class InputError(SmapdownError, ValueError):
     """Bad input: a missing, unreadable or unrecognised file, an unknown variable, an empty extent."""
 
 
-class Canceled(SmapdownError):
+class Canceled(SmapdownError):  # noqa: N818 - reads as the event
     """The user cancelled; whatever was being written has been removed."""

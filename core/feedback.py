@@ -31,6 +31,7 @@ class PrintFeedback(Feedback):
     """Feedback that prints log lines (for scripts)."""
 
     def info(self, message: str) -> None:
+        """Print the line."""
         print(message, flush=True)
 
 

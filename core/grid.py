@@ -8,8 +8,8 @@ one grid maps onto an integer block of cells of a finer one. A :class:`Grid` is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 from osgeo import osr
@@ -98,7 +98,7 @@ class Grid:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def global_grid(cls, name: str) -> "Grid":
+    def global_grid(cls, name: str) -> Grid:
         """The whole global grid ``name`` (M36, M09, M03 or M01)."""
         if name not in GRIDS:
             raise GridError(f"unknown EASE-Grid 2.0 grid {name!r}; known: {', '.join(GRIDS)}")
@@ -108,14 +108,17 @@ class Grid:
     # --- geometry -----------------------------------------------------------------------------
     @property
     def cell_size(self) -> float:
+        """Cell size in metres."""
         return GRIDS[self.name][0]
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, cols), as numpy arrays on this window are shaped."""
         return (self.rows, self.cols)
 
     @property
     def is_global(self) -> bool:
+        """Whether the window is the whole global grid."""
         _, gcols, grows = GRIDS[self.name]
         return self.row_off == 0 and self.col_off == 0 and self.rows == grows and self.cols == gcols
 
@@ -155,11 +158,11 @@ class Grid:
         return self.xy(r, c)
 
     # --- windows ------------------------------------------------------------------------------
-    def window(self, row_off: int, col_off: int, rows: int, cols: int) -> "Grid":
+    def window(self, row_off: int, col_off: int, rows: int, cols: int) -> Grid:
         """A sub-window, offsets relative to this window."""
         return Grid(self.name, self.row_off + row_off, self.col_off + col_off, rows, cols)
 
-    def clip_window(self, row_off: int, col_off: int, rows: int, cols: int) -> "Grid | None":
+    def clip_window(self, row_off: int, col_off: int, rows: int, cols: int) -> Grid | None:
         """Like :meth:`window` but clipped to this window; None when nothing remains."""
         r0, c0 = max(row_off, 0), max(col_off, 0)
         r1, c1 = min(row_off + rows, self.rows), min(col_off + cols, self.cols)
@@ -167,14 +170,14 @@ class Grid:
             return None
         return self.window(r0, c0, r1 - r0, c1 - c0)
 
-    def offset_in(self, parent: "Grid") -> tuple[int, int]:
+    def offset_in(self, parent: Grid) -> tuple[int, int]:
         """(row, col) of this window's first cell inside ``parent`` (same grid)."""
         if parent.name != self.name:
             raise GridError(f"{self.name} window is not on {parent.name}")
         return self.row_off - parent.row_off, self.col_off - parent.col_off
 
     def subset(self, extent: tuple[float, float, float, float],
-               crs: str | int | osr.SpatialReference | None = None) -> "Grid":
+               crs: str | int | osr.SpatialReference | None = None) -> Grid:
         """The window of cells intersecting ``extent`` = (xmin, ymin, xmax, ymax) given in ``crs``.
 
         The extent is densified along its edges before reprojection, so a lon/lat box maps onto
@@ -222,12 +225,12 @@ class Grid:
             raise GridError(f"{finer} does not nest in {self.name}")
         return a // b
 
-    def refine(self, finer: str) -> "Grid":
+    def refine(self, finer: str) -> Grid:
         """The window of grid ``finer`` covering exactly this window."""
         f = self.factor_to(finer)
         return Grid(finer, self.row_off * f, self.col_off * f, self.rows * f, self.cols * f)
 
-    def coarsen(self, coarser: str) -> "Grid":
+    def coarsen(self, coarser: str) -> Grid:
         """The smallest window of grid ``coarser`` that covers this window."""
         f = Grid.global_grid(coarser).factor_to(self.name)
         r0, c0 = self.row_off // f, self.col_off // f

@@ -63,6 +63,7 @@ class Scene:
                          f"scene (variables read: {have})")
 
     def has_role(self, role: str) -> bool:
+        """Whether some variable plays ``role``."""
         return any(v.role == role for v in self.variables.values())
 
     @property

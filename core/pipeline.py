@@ -1,0 +1,456 @@
+"""The plugin's jobs as QGIS-free functions: downscale TB, estimate soil moisture, compare rasters,
+and assemble training pairs from product files.
+
+Reads through the core readers, runs the model package (torch, imported lazily), returns arrays on
+EASE-Grid 2.0 windows plus metrics. Writing files is the caller's (atomic GeoTIFFs via core.raster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import smap
+from .errors import InputError
+from .feedback import SILENT, Feedback
+from .grid import GRIDS, Grid
+from .metrics import compare
+from .raster import read_ease_raster
+from .scene import Scene, Variable
+
+MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "model")
+DEFAULT_TB_MODEL = os.path.join(MODEL_DIR, "tb_general.pt")
+DEFAULT_SM_MODEL = os.path.join(MODEL_DIR, "sm_general.pt")
+RASTER_EXT = (".tif", ".tiff", ".vrt", ".img")
+
+
+# --- reading inputs -------------------------------------------------------------------------------
+def is_raster(path: str) -> bool:
+    """Whether ``path`` is taken as a GDAL raster (by extension) rather than a SMAP product."""
+    return path.lower().endswith(RASTER_EXT)
+
+
+def _raster_scene(path: str, roles: Sequence[str], extent=None, extent_crs=None) -> Scene:
+    rd = read_ease_raster(path)
+    names = [n.lower() for n in rd.names]
+    variables: dict[str, Variable] = {}
+    for i, role in enumerate(roles):
+        j = names.index(role) if role in names else i
+        if j >= len(rd.arrays):
+            raise InputError(f"{path}: needs {len(roles)} bands ({', '.join(roles)}), has {len(rd.arrays)}")
+        variables[role] = Variable(role, rd.arrays[j], rd.units[j], rd.names[j], role, f"band {j + 1}")
+    grid = rd.grid
+    scene = Scene(rd.metadata.get("product", "raster"), grid, variables, path=path,
+                  date=_parse_date(rd.metadata.get("date")), pass_=rd.metadata.get("pass") or None)
+    if extent is not None:
+        sub = grid.subset(extent, extent_crs)
+        scene = crop_scene(scene, sub)
+    return scene
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def crop_scene(scene: Scene, window: Grid) -> Scene:
+    """The part of ``scene`` inside ``window`` (same grid)."""
+    r, c = window.offset_in(scene.grid)
+    sl = (slice(r, r + window.rows), slice(c, c + window.cols))
+    variables = {k: Variable(v.name, v.data[sl], v.units, v.long_name, v.role, v.source)
+                 for k, v in scene.variables.items()}
+    return Scene(scene.product, window, variables, scene.path, scene.date, scene.pass_, scene.attrs)
+
+
+def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str | None = None) -> Scene:
+    """36 km TB V and H from a SMAP product (L1C/L2/L3) or a 2-band raster on the M36 grid."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    if is_raster(path):
+        scene = _raster_scene(path, ["tb_v", "tb_h"], extent, extent_crs)
+    else:
+        scene = smap.read_smap(path, variables=["tb_v", "tb_h"], pass_=pass_, extent=extent,
+                               extent_crs=extent_crs)
+    if scene.grid.name != "M36":
+        raise InputError(f"{path}: holds TB on the {scene.grid.name} grid; downscaling needs 36 km (M36) "
+                         "brightness temperature (SPL1CTB, SPL2SMP, SPL3SMP or a 2-band M36 raster)")
+    tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
+    if not np.isfinite(tb).any():
+        raise InputError(f"{path}: no valid 36 km brightness temperature in the chosen extent")
+    return scene
+
+
+def regrid(array: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
+    """An array on window ``src`` brought onto window ``dst`` of any nested EASE2 grid.
+
+    Finer → coarser: mean of valid fine cells in each block; coarser → finer: each fine cell takes
+    its covering coarse cell's value; cells outside ``src`` are NaN.
+    """
+    if src.name != dst.name:
+        us, ud = GRIDS[src.name][0], GRIDS[dst.name][0]
+        if us < ud:  # src finer: average into the dst grid
+            coarse_src = src.coarsen(dst.name)
+            f = coarse_src.factor_to(src.name)
+            pad = np.full(coarse_src.refine(src.name).shape, np.nan, np.float32)
+            r, c = src.offset_in(coarse_src.refine(src.name))
+            pad[r:r + src.rows, c:c + src.cols] = array
+            blocks = pad.reshape(coarse_src.rows, f, coarse_src.cols, f)
+            with np.errstate(invalid="ignore"), _quiet():
+                mean = np.nanmean(blocks, axis=(1, 3)).astype(np.float32)
+            return regrid(mean, coarse_src, dst)
+        f = src.factor_to(dst.name)
+        return regrid(np.repeat(np.repeat(array, f, 0), f, 1), src.refine(dst.name), dst)
+    out = np.full(dst.shape, np.nan, np.float32)
+    r0, c0 = max(src.row_off, dst.row_off), max(src.col_off, dst.col_off)
+    r1 = min(src.row_off + src.rows, dst.row_off + dst.rows)
+    c1 = min(src.col_off + src.cols, dst.col_off + dst.cols)
+    if r1 > r0 and c1 > c0:
+        out[r0 - dst.row_off:r1 - dst.row_off, c0 - dst.col_off:c1 - dst.col_off] = \
+            array[r0 - src.row_off:r1 - src.row_off, c0 - src.col_off:c1 - src.col_off]
+    return out
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence numpy's 'mean of empty slice' warnings inside a with-block."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def read_reference(path: str, grid: Grid, roles: Sequence[str]) -> tuple[np.ndarray, str]:
+    """Reference fields (one per role) from a SMAP product or a raster, on ``grid``; and a label."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    if is_raster(path):
+        rd = read_ease_raster(path)
+        names = [n.lower() for n in rd.names]
+        arrays = []
+        for i, role in enumerate(roles):
+            j = names.index(role) if role in names else i
+            if j >= len(rd.arrays):
+                raise InputError(f"{path}: reference needs bands {', '.join(roles)}")
+            arrays.append(regrid(rd.arrays[j], rd.grid, grid))
+        label = f"{os.path.basename(path)} ({rd.metadata.get('product', 'raster')})"
+    else:
+        lon, lat = grid.lonlat(np.array([0, grid.rows - 1]), np.array([0, grid.cols - 1]))
+        scene = smap.read_smap(path, variables=list(roles), extent=grid.bounds(), extent_crs="EPSG:6933",
+                               grid_name=grid.name if grid.name in ("M03", "M01") else None)
+        arrays = [regrid(scene.by_role(role).data, scene.grid, grid) for role in roles]
+        label = f"{os.path.basename(path)} ({scene.product}{', simulated' if _simulated(scene) else ''})"
+    ref = np.stack(arrays).astype(np.float32)
+    if not np.isfinite(ref).any():
+        raise InputError(f"{path}: the reference has no valid cell over the output area")
+    return ref, label
+
+
+def _simulated(scene: Scene) -> bool:
+    return str(scene.attrs.get("simulated", "")).lower() == "true"
+
+
+# --- downscaling (case 1) -------------------------------------------------------------------------
+@dataclass
+class DownscaleResult:
+    """Outputs of :func:`downscale`, all on ``grid`` (M09), bands (V, H), NaN = no data."""
+
+    grid: Grid
+    cnn: np.ndarray
+    baseline: np.ndarray
+    device: str
+    model_card: dict
+    uncertainty: np.ndarray | None = None
+    reference: np.ndarray | None = None
+    reference_label: str = ""
+    metrics: dict = field(default_factory=dict)
+
+
+def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float:
+    """Largest |mean of a valid fine block − its coarse value| (K), over blocks valid in both."""
+    c, h, w = fine.shape
+    blocks = fine.reshape(c, h // factor, factor, w // factor, factor)
+    with _quiet():
+        m = np.nanmean(blocks, axis=(2, 4))
+    d = np.abs(m - coarse)
+    d = d[np.isfinite(d)]
+    return float(d.max()) if d.size else float("nan")
+
+
+def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto",
+              mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
+              tile: int = 256, feedback: Feedback = SILENT) -> DownscaleResult:
+    """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics."""
+    from ..model.inference import mean_preserve as preserve
+    from ..model.inference import predict_tiled, resolve_device, upsample_bicubic
+    from ..model.io import load_model
+
+    path = model_path or DEFAULT_TB_MODEL
+    dev = resolve_device(device)
+    model, card = load_model(path, device=str(dev))
+    outputs = [o.get("role", o.get("name")) for o in card.get("outputs", [])]
+    if outputs[:2] != ["tb_v", "tb_h"]:
+        raise InputError(f"{path}: this model predicts {outputs}, not TB V and H (is it a soil-moisture "
+                         "model? use 'Estimate soil moisture')")
+    grid9 = scene36.grid.refine("M09")
+    tb36 = np.stack([scene36.by_role("tb_v").data, scene36.by_role("tb_h").data]).astype(np.float32)
+    feedback.info(f"Upsampling {scene36.grid.rows} x {scene36.grid.cols} cells of 36 km TB to 9 km")
+    base = upsample_bicubic(tb36, 4)
+    feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile})")
+    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback)
+    raw_err = block_mean_error(cnn, tb36, 4)
+    if mean_preserve:
+        cnn = preserve(cnn, tb36, 4)
+    spread = None
+    if uncertainty:
+        spread = _tta_spread(model, card, base, tile, str(dev), feedback, tb36 if mean_preserve else None)
+    result = DownscaleResult(grid9, cnn, base, str(dev), card, uncertainty=spread)
+    result.metrics["mean_preservation"] = {
+        "max_abs_block_mean_minus_36km_K_without": raw_err,
+        "max_abs_block_mean_minus_36km_K_with": block_mean_error(preserve(cnn, tb36, 4), tb36, 4),
+        "applied": mean_preserve,
+        "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, tb36, 4),
+    }
+    if reference:
+        ref, label = read_reference(reference, grid9, ["tb_v", "tb_h"])
+        result.reference, result.reference_label = ref, label
+        result.metrics.update(tb_metrics(cnn, base, ref, label))
+    return result
+
+
+def tb_metrics(cnn: np.ndarray, base: np.ndarray, ref: np.ndarray, label: str) -> dict:
+    """Metrics per polarisation for the CNN and the bicubic baseline against one reference."""
+    out: dict = {"reference": label, "bands": {}}
+    for i, band in enumerate(("tb_v", "tb_h")):
+        ok = np.isfinite(cnn[i]) & np.isfinite(base[i]) & np.isfinite(ref[i])
+        c = np.where(ok, cnn[i], np.nan)
+        b = np.where(ok, base[i], np.nan)
+        out["bands"][band] = {"cnn": compare(c, ref[i], 150.0), "bicubic": compare(b, ref[i], 150.0)}
+        m = out["bands"][band]
+        m["mae_ratio_cnn_to_bicubic"] = m["cnn"]["mae"] / m["bicubic"]["mae"] if m["bicubic"]["mae"] else None
+    return out
+
+
+def _tta_spread(model, card, base, tile, device, feedback, tb36) -> np.ndarray:
+    """Per-pixel std (K) over the 8 flips/rotations of the input (test-time augmentation)."""
+    from ..model.inference import mean_preserve as preserve
+    from ..model.inference import predict_tiled
+
+    preds = []
+    for k in range(4):
+        for flip in (False, True):
+            x = np.rot90(base, k, axes=(1, 2))
+            if flip:
+                x = x[:, :, ::-1]
+            y = predict_tiled(model, card, np.ascontiguousarray(x), tile=tile, device=device)
+            if flip:
+                y = y[:, :, ::-1]
+            y = np.rot90(y, -k, axes=(1, 2))
+            if tb36 is not None:
+                y = preserve(np.ascontiguousarray(y), tb36, 4)
+            preds.append(np.ascontiguousarray(y))
+            feedback.check()
+    return np.std(np.stack(preds), axis=0).astype(np.float32)
+
+
+# --- soil moisture (case 2) -----------------------------------------------------------------------
+@dataclass
+class SoilMoistureResult:
+    """Outputs of :func:`estimate_soil_moisture` on ``grid`` (M09 or M03), m³/m³, NaN = no data."""
+
+    grid: Grid
+    sm: np.ndarray
+    device: str
+    model_card: dict
+    reference: np.ndarray | None = None
+    reference_label: str = ""
+    metrics: dict = field(default_factory=dict)
+
+
+def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid) -> np.ndarray:
+    """Network inputs of case 2 on ``grid``: bicubic TB V, TB H from 36 km, and LST (K).
+
+    LST gaps (clouds) are filled with the mean of the valid LST in the same 36 km cell, so the
+    network sees a plausible temperature; where a whole 36 km cell is cloudy LST stays NaN and the
+    network gets the training mean there.
+    """
+    from ..model.inference import upsample_bicubic
+
+    f = scene36.grid.factor_to(grid.name)
+    tb36 = np.stack([scene36.by_role("tb_v").data, scene36.by_role("tb_h").data]).astype(np.float32)
+    tb = upsample_bicubic(tb36, f)
+    coarse = regrid(lst, grid, scene36.grid)
+    filled = np.where(np.isfinite(lst), lst, regrid(coarse, scene36.grid, grid))
+    return np.concatenate([tb, filled[None].astype(np.float32)])
+
+
+def read_lst_on(path: str, grid: Grid, feedback: Feedback = SILENT) -> np.ndarray:
+    """LST (K) from a MODIS file or an LST raster, area-averaged onto ``grid``."""
+    from . import modis
+
+    return modis.read_lst(path, target=grid, feedback=feedback).by_role("lst").data
+
+
+def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None = None,
+                           grid_name: str = "M03", device: str = "auto", reference: str | None = None,
+                           tile: int = 256, feedback: Feedback = SILENT) -> SoilMoistureResult:
+    """Soil moisture on M09/M03 from 36 km TB and MODIS LST with the case-2 CNN; metrics vs a reference."""
+    from ..model.inference import predict_tiled, resolve_device
+    from ..model.io import load_model
+
+    if grid_name not in ("M09", "M03"):
+        raise InputError(f"soil moisture grid must be M09 or M03, not {grid_name}")
+    path = model_path or DEFAULT_SM_MODEL
+    dev = resolve_device(device)
+    model, card = load_model(path, device=str(dev))
+    outputs = [o.get("role", o.get("name")) for o in card.get("outputs", [])]
+    if outputs != ["soil_moisture"]:
+        raise InputError(f"{path}: this model predicts {outputs}, not soil moisture (is it a TB model? "
+                         "use 'Downscale SMAP brightness temperature')")
+    trained_grid = card.get("training", {}).get("grid")
+    if trained_grid and trained_grid != grid_name:
+        feedback.info(f"Note: the model was trained on the {trained_grid} grid, output is {grid_name}")
+    grid = scene36.grid.refine(grid_name)
+    lst = read_lst_on(lst_path, grid, feedback)
+    if not np.isfinite(lst).any():
+        raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
+    x = sm_inputs(scene36, lst, grid)
+    feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
+    sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback)[0]
+    sm = np.clip(sm, 0.0, 0.6)
+    result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
+    if reference:
+        ref, label = read_reference(reference, grid, ["soil_moisture"])
+        result.reference, result.reference_label = ref[0], label
+        result.metrics = {"reference": label, "bands": {"soil_moisture": {"cnn": compare(sm, ref[0], 0.5)}}}
+    return result
+
+
+# --- comparing any two rasters ----------------------------------------------------------------------
+def difference(input_path: str, reference_path: str) -> tuple[Grid, np.ndarray, list[str], dict]:
+    """Input − reference per band on the input's grid, with metrics; the reference is regridded
+    (block mean when finer, nearest covering cell when coarser) when the grids differ."""
+    a = read_ease_raster(input_path)
+    b = read_ease_raster(reference_path)
+    n = min(len(a.arrays), len(b.arrays))
+    method = "same grid" if a.grid.name == b.grid.name else (
+        "reference block-averaged onto the input grid" if GRIDS[b.grid.name][0] < GRIDS[a.grid.name][0]
+        else "reference cells replicated onto the finer input grid")
+    diffs, report = [], {"input": input_path, "reference": reference_path, "resampling": method, "bands": {}}
+    for i in range(n):
+        ref = regrid(b.arrays[i], b.grid, a.grid)
+        diffs.append(a.arrays[i] - ref)
+        report["bands"][a.names[i]] = compare(a.arrays[i], ref)
+    if not any(np.isfinite(d).any() for d in diffs):
+        raise InputError(f"{input_path} and {reference_path} have no valid cell in common")
+    return a.grid, np.stack(diffs), a.names[:n], report
+
+
+# --- training pairs -----------------------------------------------------------------------------------
+def _by_date(paths: Sequence[str], read) -> dict[dt.date, Scene]:
+    out: dict[dt.date, Scene] = {}
+    for p in paths:
+        s = read(p)
+        if s.date is None:
+            raise InputError(f"{p}: no observation date in the file's metadata")
+        out[s.date] = s
+    return out
+
+
+def list_files(spec: str | Sequence[str], exts: Sequence[str]) -> list[str]:
+    """Files from a folder, a list of paths, or a ';'-separated string, filtered by extension."""
+    items = [spec] if isinstance(spec, str) else list(spec)
+    files: list[str] = []
+    for item in items:
+        for part in str(item).split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            if os.path.isdir(part):
+                files += sorted(os.path.join(part, f) for f in os.listdir(part)
+                                if f.lower().endswith(tuple(exts)))
+            elif os.path.isfile(part):
+                files.append(part)
+            else:
+                raise InputError(f"{part}: no such file or folder")
+    return files
+
+
+def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, extent_crs: str | None = None,
+                     start: dt.date | None = None, end: dt.date | None = None,
+                     feedback: Feedback = SILENT):
+    """Pairs (bicubic 36 km TB → 9 km target TB) on the days both sides have, as model TrainingData."""
+    from ..model.inference import upsample_bicubic
+    from ..model.train import TrainingData
+
+    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs))
+    grid36 = _common_window([s.grid for s in lows.values()])
+    grid9 = grid36.refine("M09")
+    dates = sorted(d for d in lows if (start is None or d >= start) and (end is None or d <= end))
+    highs = _by_date(high, lambda p: smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(),
+                                                    extent_crs="EPSG:6933"))
+    dates = [d for d in dates if d in highs]
+    if not dates:
+        raise InputError("no date has both a 36 km input file and a 9 km target file "
+                         f"(36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
+    xs, ys = [], []
+    for i, d in enumerate(dates):
+        s = lows[d]
+        tb36 = np.stack([regrid(s.by_role(r).data, s.grid, grid36) for r in ("tb_v", "tb_h")])
+        xs.append(upsample_bicubic(tb36.astype(np.float32), 4))
+        h = highs[d]
+        ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
+        feedback.progress(100.0 * (i + 1) / len(dates))
+    return TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
+                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"]), grid9
+
+
+def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[str], grid_name: str = "M03",
+                     extent=None, extent_crs: str | None = None, start: dt.date | None = None,
+                     end: dt.date | None = None, feedback: Feedback = SILENT):
+    """Pairs (TB V, H, LST → soil moisture on M09/M03) on the days all three sides have."""
+    from ..model.train import TrainingData
+    from . import modis
+
+    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs))
+    grid36 = _common_window([s.grid for s in lows.values()])
+    grid = grid36.refine(grid_name)
+    lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid))
+    tgts = _by_date(target, lambda p: smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(),
+                                                     extent_crs="EPSG:6933", grid_name=grid_name))
+    dates = [d for d in sorted(lows) if d in lsts and d in tgts
+             and (start is None or d >= start) and (end is None or d <= end)]
+    if not dates:
+        raise InputError("no date has a 36 km TB file, an LST file and a soil-moisture target file")
+    xs, ys = [], []
+    for i, d in enumerate(dates):
+        s = lows[d]
+        s36 = crop_scene(s, grid36) if s.grid != grid36 else s
+        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid))
+        t = tgts[d]
+        ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
+        feedback.progress(100.0 * (i + 1) / len(dates))
+    return TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
+                        ["tb_v", "tb_h", "lst"], ["soil_moisture"], ["K", "K", "K"], ["m3/m3"]), grid
+
+
+def _span(d: dict) -> str:
+    return f"{min(d)}..{max(d)}" if d else "none"
+
+
+def _common_window(grids: Sequence[Grid]) -> Grid:
+    """The intersection of same-grid windows (the region every file covers)."""
+    g0 = grids[0]
+    r0 = max(g.row_off for g in grids)
+    c0 = max(g.col_off for g in grids)
+    r1 = min(g.row_off + g.rows for g in grids)
+    c1 = min(g.col_off + g.cols for g in grids)
+    if r1 <= r0 or c1 <= c0:
+        raise InputError("the 36 km files do not overlap; choose an EXTENT they all cover")
+    return Grid(g0.name, r0, c0, r1 - r0, c1 - c0)
