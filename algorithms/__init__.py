@@ -4,4 +4,9 @@
 ALGORITHMS: list[tuple[str, str]] = [
     ("load_smap", "LoadSmapAlgorithm"),
     ("load_modis", "LoadModisAlgorithm"),
+    ("simulate", "SimulateAlgorithm"),
+    ("train", "TrainAlgorithm"),
+    ("downscale", "DownscaleAlgorithm"),
+    ("soil_moisture", "SoilMoistureAlgorithm"),
+    ("difference", "DifferenceAlgorithm"),
 ]

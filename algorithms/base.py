@@ -202,3 +202,27 @@ def style_for_roles(roles: list[str | None]) -> str:
         if role in _ROLE_STYLES:
             return _ROLE_STYLES[role]
     return "tb"
+
+
+DEVICES = ["auto", "cpu", "cuda"]
+
+
+def device_param(alg: SmapdownAlgorithm) -> None:
+    """The DEVICE parameter: auto takes CUDA when torch sees a GPU."""
+    from qgis.core import QgsProcessingParameterEnum
+
+    alg.add(QgsProcessingParameterEnum("DEVICE", alg.tr("Device"), options=DEVICES, defaultValue=0),
+            "auto: the GPU when PyTorch sees one (CUDA), else the CPU with all cores. The device "
+            "used is written to the log and returned as output DEVICE.", advanced=True)
+
+
+def report_outputs(metrics: dict) -> dict[str, float]:
+    """Flatten per-band metrics into algorithm outputs like MAE_CNN_TB_V (NaN when missing)."""
+    out: dict[str, float] = {}
+    for band, per in (metrics.get("bands") or {}).items():
+        for method, m in per.items():
+            if isinstance(m, dict):
+                for key in ("mae", "rmse", "bias", "ubrmse", "r"):
+                    v = m.get(key)
+                    out[f"{key}_{method}_{band}".upper()] = float(v) if v is not None else float("nan")
+    return out

@@ -1,0 +1,76 @@
+"""smapdown:difference — difference map and agreement metrics of any two EASE2 rasters."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..core.raster import BandSpec, write_geotiff
+from ..core.report import write_report
+from .base import SmapdownAlgorithm
+
+
+class DifferenceAlgorithm(SmapdownAlgorithm):
+    """INPUT − REFERENCE per band, on the input's grid, with MAE/RMSE/bias/ubRMSE/R/PSNR/SSIM."""
+
+    NAME = "difference"
+    DISPLAY = "Difference and metrics of two rasters"
+    GROUP = "evaluation"
+    HELP = (
+        "Subtracts REFERENCE from INPUT band by band on the input's EASE-Grid 2.0 grid and reports "
+        "MAE, RMSE, bias, ubRMSE, Pearson R, PSNR and SSIM over cells valid in both.\n\n"
+        "When the grids differ the reference is resampled onto the input grid: block mean of the "
+        "valid fine cells when the reference is finer, each fine cell taking its covering coarse "
+        "cell when it is coarser (the report says which). Both rasters must lie on EASE-Grid 2.0 "
+        "(EPSG:6933), as every smapdown output does."
+    )
+    INPUT, REFERENCE, OUTPUT, OUTPUT_REPORT = "INPUT", "REFERENCE", "OUTPUT", "OUTPUT_REPORT"
+
+    def initAlgorithm(self, config=None) -> None:
+        self.add(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster")),
+                 "The estimate, e.g. downscaled TB or soil moisture.")
+        self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference raster")),
+                 "What the input is compared with, on an EASE-Grid 2.0 grid.")
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Input − reference")),
+                 "GeoTIFF with one band per input band.")
+        self.add(QgsProcessingParameterFileDestination(self.OUTPUT_REPORT, self.tr("Report"),
+                                                       fileFilter="JSON (*.json)", optional=True,
+                                                       createByDefault=False),
+                 "The metrics per band as JSON and an HTML table beside it.")
+        self.addOutput(QgsProcessingOutputString("RESAMPLING", self.tr("How the reference was resampled")))
+        for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
+            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{n} of band 1")))
+
+    def run(self, parameters, context, feedback, core_feedback):
+        from ..core import pipeline
+
+        a = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        b = self.parameterAsRasterLayer(parameters, self.REFERENCE, context)
+        if a is None or b is None:
+            from ..core.errors import InputError
+
+            raise InputError("INPUT and REFERENCE must both be readable raster layers")
+        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        grid, diffs, names, report = pipeline.difference(a.source(), b.source())
+        feedback.pushInfo(f"Reference resampling: {report['resampling']}")
+        bands = [BandSpec(n, "", f"{n}: input - reference") for n in names]
+        result = {self.OUTPUT: write_geotiff(out, grid, list(diffs), bands,
+                                             {"input": a.source(), "reference": b.source()}),
+                  "RESAMPLING": report["resampling"]}
+        style = "difference_sm" if names and "moisture" in names[0] else "difference_tb"
+        self.load_styled(context, out, f"{a.name()} − {b.name()}", style)
+        first = next(iter(report["bands"].values()))
+        for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
+            result[n] = first[n.lower()]
+        for band, m in report["bands"].items():
+            feedback.pushInfo(f"{band}: MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, bias {m['bias']:+.4g}, "
+                              f"R {m['r']:.3f}, n {m['n']}")
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        if report_path:
+            result[self.OUTPUT_REPORT] = write_report(report_path, "smapdown difference", report)[0]
+        return result

@@ -1,0 +1,165 @@
+"""smapdown:downscale — SMAP 36 km brightness temperature to 9 km with the CNN."""
+
+from __future__ import annotations
+
+import numpy as np
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+)
+
+from ..core.raster import BandSpec, write_geotiff
+from ..core.report import write_report
+from .base import DEVICES, SmapdownAlgorithm, device_param, report_outputs
+
+BANDS = [BandSpec("tb_v", "K", "brightness temperature, V polarisation"),
+         BandSpec("tb_h", "K", "brightness temperature, H polarisation")]
+METRIC_NAMES = [f"{k}_{m}_{b}" for k in ("MAE", "RMSE", "BIAS", "UBRMSE", "R")
+                for m in ("CNN", "BICUBIC") for b in ("TB_V", "TB_H")]
+
+
+class DownscaleAlgorithm(SmapdownAlgorithm):
+    """36 km TB → 9 km TB (V, H) with optional baseline, differences, uncertainty and report."""
+
+    NAME = "downscale"
+    DISPLAY = "Downscale SMAP brightness temperature (36 km → 9 km)"
+    GROUP = "downscaling"
+    NEEDS_TORCH = True
+    HELP = (
+        "Turns SMAP 36 km brightness temperature (V and H) into 9 km with a convolutional network "
+        "(7 groups of 64 3×3 and 64 dilated 5×5 kernels, residual connection from the bicubic "
+        "upsampling of the input). Output on the EASE-Grid 2.0 9 km grid aligned with the input "
+        "cells; cells without valid 36 km input stay nodata.\n\n"
+        "The bundled model was trained on SIMULATED scenes (see model/tb_general.json, its model "
+        "card, for the data and its scores); for a place you know, train a location-specific model "
+        "with 'Train downscaling network' on the radar-guided 9 km TB of April–July 2015.\n\n"
+        "With a REFERENCE (a 9 km SPL3SMAP/SPL2SMAP file or a V/H raster) the algorithm writes "
+        "difference maps and a report (MAE, RMSE, bias, ubRMSE, R, PSNR, SSIM per band, for the "
+        "CNN and for bicubic interpolation)."
+    )
+    INPUT, PASS, MODEL, DEVICE, EXTENT, REFERENCE = "INPUT", "PASS", "MODEL", "DEVICE", "EXTENT", "REFERENCE"
+    MEAN_PRESERVE, TILE = "MEAN_PRESERVE", "TILE"
+    OUTPUT, OUTPUT_BASELINE = "OUTPUT", "OUTPUT_BASELINE"
+    OUTPUT_DIFF_LOWRES, OUTPUT_DIFF_CNN = "OUTPUT_DIFF_LOWRES", "OUTPUT_DIFF_CNN"
+    OUTPUT_UNCERTAINTY, OUTPUT_REPORT = "OUTPUT_UNCERTAINTY", "OUTPUT_REPORT"
+
+    def initAlgorithm(self, config=None) -> None:
+        self.add(QgsProcessingParameterFile(
+            self.INPUT, self.tr("SMAP 36 km TB (product or V/H raster)"),
+            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "A SMAP product carrying 36 km TB (SPL1CTB, SPL2SMP, SPL2SMP_NRT, SPL3SMP) or a 2-band "
+            "(V, H) GeoTIFF on the EASE-Grid 2.0 36 km grid, e.g. the output of 'Load SMAP product'.")
+        self.add(QgsProcessingParameterEnum(self.PASS, self.tr("Pass"),
+                                            options=["Default (AM)", "AM", "PM"], defaultValue=0),
+                 "AM or PM for products that carry both (SPL3SMP).", advanced=True)
+        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file (optional)"), optional=True,
+                                            fileFilter="smapdown model (*.pt)"),
+                 "A model written by 'Train downscaling network'. Empty: the bundled general model "
+                 "(trained on simulated scenes).")
+        device_param(self)
+        self.add_extent()
+        self.add(QgsProcessingParameterFile(
+            self.REFERENCE, self.tr("9 km reference (optional)"), optional=True,
+            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "9 km TB to compare with: an SPL3SMAP/SPL2SMAP file (tb_v/h_disaggregated) or a V/H raster.")
+        self.add(QgsProcessingParameterBoolean(self.MEAN_PRESERVE, self.tr("Preserve 36 km means"),
+                                               defaultValue=True),
+                 "Shift each 4 × 4 block of 9 km pixels so its mean equals the 36 km observation "
+                 "(what the radiometer measured).")
+        self.add(QgsProcessingParameterNumber(self.TILE, self.tr("Tile size (pixels)"), minValue=32,
+                                              maxValue=4096, defaultValue=256),
+                 "Inference tile size on the 9 km grid; memory grows with its square.", advanced=True)
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Downscaled TB 9 km")),
+                 "GeoTIFF, bands tb_v and tb_h in K.")
+        for name, text, help_text in (
+            (self.OUTPUT_BASELINE, "Bicubic 9 km TB", "Bicubic interpolation of the 36 km input."),
+            (self.OUTPUT_DIFF_LOWRES, "Low resolution − reference", "Bicubic 36 km TB minus the reference."),
+            (self.OUTPUT_DIFF_CNN, "CNN − reference", "Downscaled TB minus the reference."),
+            (self.OUTPUT_UNCERTAINTY, "Uncertainty (K)", "Spread of the CNN over the 8 flips/rotations "
+             "of the input (test-time augmentation), per pixel and band; see the model card for "
+             "how it compares with the real error on simulated truth."),
+        ):
+            self.add(QgsProcessingParameterRasterDestination(name, self.tr(text), optional=True,
+                                                             createByDefault=False), help_text)
+        self.add(QgsProcessingParameterFileDestination(self.OUTPUT_REPORT, self.tr("Report"),
+                                                       fileFilter="JSON (*.json)", optional=True,
+                                                       createByDefault=False),
+                 "Metrics of the CNN and of bicubic interpolation against the reference, as JSON "
+                 "and an HTML table beside it.")
+        self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
+        self.addOutput(QgsProcessingOutputString("REFERENCE_LABEL", self.tr("Reference used")))
+        self.addOutput(QgsProcessingOutputNumber("MEAN_PRESERVATION_ERROR",
+                                                 self.tr("Largest |4×4 block mean − 36 km TB| (K)")))
+        for n in METRIC_NAMES:
+            self.addOutput(QgsProcessingOutputNumber(n, n))
+
+    def run(self, parameters, context, feedback, core_feedback):
+        from ..core import pipeline
+
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        pass_ = [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)]
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
+        reference = self.parameterAsFile(parameters, self.REFERENCE, context) or None
+        preserve = self.parameterAsBoolean(parameters, self.MEAN_PRESERVE, context)
+        tile = self.parameterAsInt(parameters, self.TILE, context)
+        extent, crs = self.extent_arg(parameters, context)
+        outs = {k: self.parameterAsOutputLayer(parameters, k, context) or None
+                for k in (self.OUTPUT, self.OUTPUT_BASELINE, self.OUTPUT_DIFF_LOWRES, self.OUTPUT_DIFF_CNN,
+                          self.OUTPUT_UNCERTAINTY)}
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        if (outs[self.OUTPUT_DIFF_LOWRES] or outs[self.OUTPUT_DIFF_CNN]) and not reference:
+            from qgis.core import QgsProcessingException
+
+            raise QgsProcessingException("Difference maps need a 9 km REFERENCE; none was given.")
+
+        scene = pipeline.read_tb36(path, extent, crs, pass_)
+        feedback.pushInfo(f"Input: {scene.label}, 36 km window {scene.grid.rows} x {scene.grid.cols}")
+        res = pipeline.downscale(scene, model, device, preserve, reference,
+                                 uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
+                                 feedback=core_feedback)
+        feedback.pushInfo(f"Device used: {res.device}")
+        mp = res.metrics["mean_preservation"]
+        feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "
+                          f"{mp['max_abs_block_mean_minus_36km_K_without']:.3f} K without mean "
+                          f"preservation, {mp['max_abs_block_mean_minus_36km_K_with']:.3f} K with")
+        md = {"product": scene.product, "source_file": path, "model": model or "bundled tb_general",
+              "device": res.device, "mean_preserved": str(preserve),
+              "training_data": str(res.model_card.get("training", {}).get("data", ""))}
+        label = scene.label
+        written = {}
+        layers = [
+            (self.OUTPUT, res.cnn, "TB 9 km CNN", "tb"),
+            (self.OUTPUT_BASELINE, res.baseline, "TB 9 km bicubic", "tb"),
+            (self.OUTPUT_UNCERTAINTY, res.uncertainty, "TB 9 km CNN spread", "uncertainty_tb"),
+        ]
+        if res.reference is not None:
+            layers += [(self.OUTPUT_DIFF_LOWRES, res.baseline - res.reference, "bicubic − reference", "difference_tb"),
+                       (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "CNN − reference", "difference_tb")]
+        for key, arr, what, style in layers:
+            if outs.get(key) and arr is not None:
+                core_feedback.check()
+                written[key] = write_geotiff(outs[key], res.grid, list(np.asarray(arr)), BANDS,
+                                             {**md, "quantity": what})
+                self.load_styled(context, written[key], f"{label} {what}", style)
+        result = {**written, "DEVICE": res.device, "REFERENCE_LABEL": res.reference_label,
+                  "MEAN_PRESERVATION_ERROR": mp["max_abs_block_mean_minus_36km_K_output"]}
+        flat = report_outputs(res.metrics)
+        for n in METRIC_NAMES:
+            result[n] = flat.get(n, float("nan"))
+        if res.reference is not None:
+            for band, per in res.metrics["bands"].items():
+                feedback.pushInfo(f"{band} vs {res.reference_label}: MAE CNN {per['cnn']['mae']:.3f} K, "
+                                  f"bicubic {per['bicubic']['mae']:.3f} K")
+        if report_path:
+            report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
+                      "model_training_data": res.model_card.get("training", {}), **res.metrics}
+            j, _ = write_report(report_path, f"smapdown downscale: {label}", report)
+            result[self.OUTPUT_REPORT] = j
+        return result

@@ -1,0 +1,117 @@
+"""smapdown:soilmoisture — soil moisture from SMAP TB and MODIS LST with the case-2 CNN."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterRasterDestination,
+)
+
+from ..core.raster import BandSpec, write_geotiff
+from ..core.report import write_report
+from .base import DEVICES, SmapdownAlgorithm, device_param, report_outputs
+
+GRIDS = ["M03", "M09"]
+SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
+
+
+class SoilMoistureAlgorithm(SmapdownAlgorithm):
+    """SMAP TB (36 km) + LST → soil moisture on the 3 or 9 km EASE2 grid."""
+
+    NAME = "soilmoisture"
+    DISPLAY = "Estimate soil moisture (SMAP TB + MODIS LST)"
+    GROUP = "soilmoisture"
+    NEEDS_TORCH = True
+    HELP = (
+        "Estimates volumetric soil moisture (m³/m³) on the EASE-Grid 2.0 3 km (default) or 9 km grid "
+        "from SMAP 36 km brightness temperature (V, H) and MODIS land-surface temperature, with the "
+        "poster's CNN (inputs: bicubic TB V, TB H and LST; one output).\n\n"
+        "The bundled model was trained on SIMULATED scenes against an SPL2SMAP_S-like 3 km target; "
+        "its model card (model/sm_general.json) states its held-out ubRMSE. With a REFERENCE "
+        "(SPL2SMAP_S file or raster) a difference map and a report (ubRMSE, RMSE, bias, R) are written."
+    )
+    INPUT, LST, MODEL, GRID, DEVICE, EXTENT = "INPUT", "LST", "MODEL", "GRID", "DEVICE", "EXTENT"
+    REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
+
+    def initAlgorithm(self, config=None) -> None:
+        self.add(QgsProcessingParameterFile(
+            self.INPUT, self.tr("SMAP 36 km TB (product or V/H raster)"),
+            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "A SMAP product with 36 km TB (SPL1CTB, SPL2SMP, SPL3SMP) or a V/H raster on the 36 km grid.")
+        self.add(QgsProcessingParameterFile(
+            self.LST, self.tr("Land surface temperature (MODIS or raster)"),
+            fileFilter="MODIS HDF4 (*.hdf *.HDF);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "MOD11A1/MYD11A1 daytime LST, or a raster of LST in K in any CRS; area-averaged onto the grid.")
+        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file (optional)"), optional=True,
+                                            fileFilter="smapdown model (*.pt)"),
+                 "A soil-moisture model from 'Train downscaling network' (case soil moisture). Empty: the "
+                 "bundled model (trained on simulated scenes).")
+        self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRIDS, defaultValue=0),
+                 "EASE-Grid 2.0 3 km (M03) or 9 km (M09).")
+        device_param(self)
+        self.add_extent()
+        self.add(QgsProcessingParameterFile(
+            self.REFERENCE, self.tr("Soil-moisture reference (optional)"), optional=True,
+            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "An SPL2SMAP_S file (3 km / 1 km soil moisture) or a soil-moisture raster on an EASE2 grid.")
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Soil moisture")),
+                 "GeoTIFF, band soil_moisture in m³/m³.")
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT_DIFF, self.tr("CNN − reference"),
+                                                         optional=True, createByDefault=False),
+                 "Soil moisture minus the reference (m³/m³); needs REFERENCE.")
+        self.add(QgsProcessingParameterFileDestination(self.OUTPUT_REPORT, self.tr("Report"),
+                                                       fileFilter="JSON (*.json)", optional=True,
+                                                       createByDefault=False),
+                 "ubRMSE, RMSE, bias, R (and MAE) against the reference, as JSON and HTML.")
+        self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
+        for n in ("UBRMSE_CNN_SOIL_MOISTURE", "RMSE_CNN_SOIL_MOISTURE", "BIAS_CNN_SOIL_MOISTURE",
+                  "R_CNN_SOIL_MOISTURE", "MAE_CNN_SOIL_MOISTURE"):
+            self.addOutput(QgsProcessingOutputNumber(n, n))
+
+    def run(self, parameters, context, feedback, core_feedback):
+        from ..core import pipeline
+
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        lst = self.parameterAsFile(parameters, self.LST, context)
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        grid = GRIDS[self.parameterAsEnum(parameters, self.GRID, context)]
+        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
+        reference = self.parameterAsFile(parameters, self.REFERENCE, context) or None
+        extent, crs = self.extent_arg(parameters, context)
+        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        out_diff = self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFF, context) or None
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        if out_diff and not reference:
+            raise QgsProcessingException("The difference map needs a soil-moisture REFERENCE; none was given.")
+
+        scene = pipeline.read_tb36(path, extent, crs)
+        res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference,
+                                              feedback=core_feedback)
+        feedback.pushInfo(f"Device used: {res.device}")
+        md = {"product": scene.product, "source_file": path, "lst_file": lst,
+              "model": model or "bundled sm_general", "device": res.device,
+              "training_data": str(res.model_card.get("training", {}).get("data", ""))}
+        result = {self.OUTPUT: write_geotiff(out, res.grid, [res.sm], SM_BAND, md), "DEVICE": res.device}
+        self.load_styled(context, out, f"{scene.label} soil moisture {grid} CNN", "soil_moisture")
+        if out_diff and res.reference is not None:
+            result[self.OUTPUT_DIFF] = write_geotiff(out_diff, res.grid, [res.sm - res.reference], SM_BAND,
+                                                     {**md, "quantity": "CNN - reference"})
+            self.load_styled(context, out_diff, f"{scene.label} soil moisture CNN − reference",
+                             "difference_sm")
+        flat = report_outputs(res.metrics)
+        for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
+            result[f"{n}_CNN_SOIL_MOISTURE"] = flat.get(f"{n}_CNN_SOIL_MOISTURE", float("nan"))
+        if res.metrics:
+            m = res.metrics["bands"]["soil_moisture"]["cnn"]
+            feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
+                              f"bias {m['bias']:+.4f} m3/m3, R {m['r']:.3f}")
+        if report_path:
+            j, _ = write_report(report_path, f"smapdown soil moisture: {scene.label}",
+                                {"input": path, "lst": lst, "device": res.device, **res.metrics})
+            result[self.OUTPUT_REPORT] = j
+        return result
