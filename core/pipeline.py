@@ -194,7 +194,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     path = model_path or DEFAULT_TB_MODEL
     dev = resolve_device(device)
     model, card = load_model(path, device=str(dev))
-    outputs = [o.get("role", o.get("name")) for o in card.get("outputs", [])]
+    outputs = [o.get("name") for o in card.get("outputs", [])]
     if outputs[:2] != ["tb_v", "tb_h"]:
         raise InputError(f"{path}: this model predicts {outputs}, not TB V and H (is it a soil-moisture "
                          "model? use 'Estimate soil moisture')")
@@ -309,7 +309,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     path = model_path or DEFAULT_SM_MODEL
     dev = resolve_device(device)
     model, card = load_model(path, device=str(dev))
-    outputs = [o.get("role", o.get("name")) for o in card.get("outputs", [])]
+    outputs = [o.get("name") for o in card.get("outputs", [])]
     if outputs != ["soil_moisture"]:
         raise InputError(f"{path}: this model predicts {outputs}, not soil moisture (is it a TB model? "
                          "use 'Downscale SMAP brightness temperature')")
@@ -407,8 +407,10 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
         h = highs[d]
         ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
         feedback.progress(100.0 * (i + 1) / len(dates))
-    return TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"]), grid9
+    data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
+                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
+    return data, grid9, provenance(grid36, dates, {"input": [lows[d] for d in dates],
+                                                   "target": [highs[d] for d in dates]})
 
 
 def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[str], grid_name: str = "M03",
@@ -436,8 +438,30 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
         t = tgts[d]
         ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
         feedback.progress(100.0 * (i + 1) / len(dates))
-    return TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        ["tb_v", "tb_h", "lst"], ["soil_moisture"], ["K", "K", "K"], ["m3/m3"]), grid
+    data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
+                        ["tb_v", "tb_h", "lst"], ["soil_moisture"], ["K", "K", "K"], ["m3/m3"])
+    return data, grid, provenance(grid36, dates, {"input": [lows[d] for d in dates],
+                                                  "lst": [lsts[d] for d in dates],
+                                                  "target": [tgts[d] for d in dates]})
+
+
+def provenance(grid36: Grid, dates: Sequence[dt.date], sides: dict[str, list[Scene]]) -> dict:
+    """What a model card says about its training data: products, region, dates, simulated or real."""
+    lon, lat = grid36.lonlat(np.array([grid36.rows - 1, 0]), np.array([0, grid36.cols - 1]))
+    simulated = all(_simulated(s) for scenes in sides.values() for s in scenes)
+    real = not any(_simulated(s) for scenes in sides.values() for s in scenes)
+    seeds = sorted({s.attrs.get("seed") for scenes in sides.values() for s in scenes if s.attrs.get("seed")})
+    return {
+        "data": "simulated" if simulated else ("real" if real else "mixed simulated and real"),
+        "products": {k: sorted({s.product for s in v}) for k, v in sides.items()},
+        "region": {"grid": grid36.name, "row_off": grid36.row_off, "col_off": grid36.col_off,
+                   "rows": grid36.rows, "cols": grid36.cols,
+                   "lon_min": round(float(lon[0]), 3), "lat_min": round(float(lat[0]), 3),
+                   "lon_max": round(float(lon[1]), 3), "lat_max": round(float(lat[1]), 3)},
+        "dates": [str(min(dates)), str(max(dates))], "days": len(dates),
+        "simulation_seeds": seeds,
+        "climates": sorted({s.attrs.get("climate") for v in sides.values() for s in v if s.attrs.get("climate")}),
+    }
 
 
 def _span(d: dict) -> str:

@@ -1,0 +1,186 @@
+"""smapdown:train — train the poster's CNN on 36 km / 9 km pairs (case 1) or TB+LST → soil moisture (case 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDateTime,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+)
+
+from .base import DEVICES, SmapdownAlgorithm, device_param
+
+CASES = ["tb", "soil moisture"]
+GRIDS = ["M03", "M09"]
+
+
+class TrainAlgorithm(SmapdownAlgorithm):
+    """Location-specific (default) or general training with date-split validation and a model card."""
+
+    NAME = "train"
+    DISPLAY = "Train downscaling network"
+    GROUP = "training"
+    NEEDS_TORCH = True
+    HELP = (
+        "Trains the poster's CNN: 7 groups of 64 3×3 + 64 dilated 5×5 kernels with ReLU, an output "
+        "3×3 convolution per band, a residual connection from the bicubic 36 km input (case tb); "
+        "mean absolute error loss, Adam (learning rate 1e-4), L2 penalty on the kernels.\n\n"
+        "Case tb: INPUT_LOW are 36 km TB files (SPL3SMP, SPL2SMP, SPL1CTB or V/H rasters), INPUT_HIGH "
+        "the 9 km targets of the same days (SPL3SMAP/SPL2SMAP radar-guided TB, e.g. April–July 2015). "
+        "Case soil moisture: INPUT_LOW are 36 km TB files, INPUT_LST the LST files and INPUT_HIGH "
+        "SPL2SMAP_S soil-moisture files of the same days.\n\n"
+        "By default training is location-specific: one region (EXTENT, or the area all files cover). "
+        "The last VALIDATION_DAYS dates are held out (split by date, never by pixel) and the "
+        "validation MAE is reported against bicubic interpolation. The model file holds the weights "
+        "(loaded without pickle) and a model card (architecture, bands, normalisation from the "
+        "training set, training data and whether it was simulated, scores); a JSON report and a "
+        "loss-curve PNG go beside OUTPUT_REPORT. Cancel stops within one batch and keeps the "
+        "model of the last finished epoch."
+    )
+
+    def initAlgorithm(self, config=None) -> None:
+        for name, text, help_text, optional in (
+            ("INPUT_LOW", "36 km TB files", "36 km TB product files (or folders of them).", False),
+            ("INPUT_HIGH", "High-resolution target files", "Case tb: 9 km SPL3SMAP/SPL2SMAP files; case soil "
+             "moisture: SPL2SMAP_S files (or folders).", False),
+            ("INPUT_LST", "LST files (soil-moisture case)", "MODIS MOD11A1/MYD11A1 files or LST rasters, one "
+             "per day (or folders); only for case soil moisture.", True),
+        ):
+            self.add(QgsProcessingParameterMultipleLayers(name, self.tr(text), QgsProcessing.TypeFile,
+                                                          optional=optional), help_text)
+        self.add(QgsProcessingParameterEnum("CASE", self.tr("Case"), options=CASES, defaultValue=0),
+                 "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
+        self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
+                 "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
+        self.add_extent()
+        for name, text in (("START", "First date (optional)"), ("END", "Last date (optional)")):
+            self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
+                                                    optional=True),
+                     "Only days in [START, END] are used (e.g. the radar period 2015-04-13..2015-07-07).")
+        self.add(QgsProcessingParameterNumber("VALIDATION_DAYS", self.tr("Validation days"), minValue=0,
+                                              defaultValue=5),
+                 "The last N dates are held out for validation (never trained on).")
+        self.add(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), minValue=1, defaultValue=20),
+                 "Passes of PATCHES_PER_EPOCH random patches.")
+        self.add(QgsProcessingParameterNumber("LEARNING_RATE", self.tr("Learning rate"),
+                                              QgsProcessingParameterNumber.Double, defaultValue=1e-4, minValue=0),
+                 "Adam learning rate (the poster: 1e-4).")
+        self.add(QgsProcessingParameterNumber("WEIGHT_DECAY", self.tr("L2 regularisation"),
+                                              QgsProcessingParameterNumber.Double, defaultValue=1e-4, minValue=0),
+                 "Weight of the L2 penalty on the convolution kernels added to the loss.")
+        device_param(self)
+        self.add(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), minValue=0, defaultValue=0),
+                 "Same seed and data: same model.")
+        self.add(QgsProcessingParameterNumber("FEATURES", self.tr("Kernels per branch"), minValue=4,
+                                              defaultValue=64),
+                 "64 in the poster; smaller trains faster.", advanced=True)
+        self.add(QgsProcessingParameterNumber("PATCHES_PER_EPOCH", self.tr("Patches per epoch"), minValue=16,
+                                              defaultValue=512),
+                 "Random valid patches drawn per epoch.", advanced=True)
+        self.add(QgsProcessingParameterNumber("PATCH", self.tr("Patch size (fine pixels)"), minValue=8,
+                                              defaultValue=32), "Side of a training patch.", advanced=True)
+        self.add(QgsProcessingParameterBoolean("RESUME", self.tr("Resume from the checkpoint"), defaultValue=False),
+                 "Continue an interrupted training from OUTPUT_MODEL.ckpt (written after every epoch).",
+                 advanced=True)
+        self.add(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"),
+                                                       fileFilter="smapdown model (*.pt)"),
+                 "Weights and model card (a .json copy of the card is written beside it).")
+        self.add(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Training report"),
+                                                       fileFilter="JSON (*.json)", optional=True),
+                 "Per-epoch history and validation scores as JSON, and a loss-curve PNG beside it.")
+        self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
+        self.addOutput(QgsProcessingOutputNumber("EPOCHS_DONE", self.tr("Epochs finished")))
+        for n in ("VAL_MAE_CNN_1", "VAL_MAE_CNN_2", "VAL_MAE_BICUBIC_1", "VAL_MAE_BICUBIC_2"):
+            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{n} (band 1 / 2, physical units)")))
+
+    def _date(self, parameters, name, context) -> dt.date | None:
+        if parameters.get(name) in (None, ""):
+            return None
+        q = self.parameterAsDateTime(parameters, name, context)
+        if not q.isValid():
+            return None
+        d = q.date()
+        return dt.date(d.year(), d.month(), d.day())
+
+    def run(self, parameters, context, feedback, core_feedback):
+        from ..core import pipeline
+        from ..core.plots import loss_curve
+        from ..core.report import write_report
+        from ..model.io import save_model, write_card_json
+        from ..model.train import TrainConfig, split_by_date, train
+
+        case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
+        low = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LOW", context), (".h5", ".tif"))
+        high = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_HIGH", context), (".h5", ".tif"))
+        extent, crs = self.extent_arg(parameters, context)
+        start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
+        out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        if not out_model.lower().endswith(".pt"):
+            out_model += ".pt"
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
+        if not low or not high:
+            raise QgsProcessingException("INPUT_LOW and INPUT_HIGH must name at least one file each.")
+        feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
+        if case == "tb":
+            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, start, end)
+        else:
+            lst = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LST", context),
+                                      (".hdf", ".tif", ".tiff"))
+            if not lst:
+                raise QgsProcessingException("Case soil moisture needs INPUT_LST (one LST file per day).")
+            grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
+            data, grid, prov = pipeline.sm_training_data(low, lst, high, grid_name, extent, crs, start, end)
+        vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
+        if vdays >= len(set(data.dates)):
+            raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "
+                                         f"{len(set(data.dates))} dates.")
+        tr, val = split_by_date(data, vdays) if vdays > 0 else (data, None)
+        feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
+                          f"{len(val.dates) if val else 0} validation days, grid {grid.name} "
+                          f"{grid.rows} x {grid.cols}; data: {prov['data']}")
+        checkpoint = out_model + ".ckpt"
+        if not self.parameterAsBoolean(parameters, "RESUME", context) and os.path.exists(checkpoint):
+            os.remove(checkpoint)
+        config = TrainConfig(
+            epochs=self.parameterAsInt(parameters, "EPOCHS", context),
+            lr=self.parameterAsDouble(parameters, "LEARNING_RATE", context),
+            weight_decay=self.parameterAsDouble(parameters, "WEIGHT_DECAY", context),
+            device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
+            seed=self.parameterAsInt(parameters, "SEED", context),
+            features=self.parameterAsInt(parameters, "FEATURES", context),
+            patches_per_epoch=self.parameterAsInt(parameters, "PATCHES_PER_EPOCH", context),
+            patch=self.parameterAsInt(parameters, "PATCH", context),
+            residual=(case == "tb"), checkpoint=checkpoint)
+        extra = {"case": case, "grid": grid.name, "location_specific": True, **prov}
+        result = train(tr, val, config, core_feedback, card_extra={"training": extra})
+        if result.canceled:
+            feedback.reportError(f"Cancelled: keeping the model of epoch {len(result.history)}.", False)
+        save_model(out_model, result.model, result.card)
+        write_card_json(os.path.splitext(out_model)[0] + ".json", result.card)
+        last = result.history[-1] if result.history else {}
+        out = {"OUTPUT_MODEL": out_model, "DEVICE": str(result.card.get("training", {}).get("device", "")),
+               "EPOCHS_DONE": len(result.history)}
+        for i, band in enumerate(data.output_names[:2]):
+            out[f"VAL_MAE_CNN_{i + 1}"] = _num((last.get("val_mae") or {}).get(band))
+            out[f"VAL_MAE_BICUBIC_{i + 1}"] = _num((last.get("val_mae_baseline") or {}).get(band))
+        if report_path:
+            j, _ = write_report(report_path, f"smapdown training ({case})",
+                                {"model": out_model, "card": result.card, "history": result.history})
+            loss_curve(result.history, os.path.splitext(j)[0] + ".png", f"smapdown training ({case}), "
+                       f"data: {prov['data']}", units=data.output_units[0] if data.output_units else "")
+            out["OUTPUT_REPORT"] = j
+        return out
+
+
+def _num(v) -> float:
+    return float(v) if v is not None else float("nan")
