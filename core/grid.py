@@ -204,10 +204,11 @@ class Grid:
             xmin, xmax = float(px[ok].min()), float(px[ok].max())
             ymin, ymax = float(py[ok].min()), float(py[ok].max())
         x0, s, _, y0, _, _ = self.geotransform()
-        c0 = int(np.floor((xmin - x0) / s))
-        c1 = int(np.ceil((xmax - x0) / s))
-        r0 = int(np.floor((y0 - ymax) / s))
-        r1 = int(np.ceil((y0 - ymin) / s))
+        eps = 1e-6  # an edge within a micro-cell of a cell edge is on it (float noise of reprojection)
+        c0 = int(np.floor((xmin - x0) / s + eps))
+        c1 = int(np.ceil((xmax - x0) / s - eps))
+        r0 = int(np.floor((y0 - ymax) / s + eps))
+        r1 = int(np.ceil((y0 - ymin) / s - eps))
         win = self.clip_window(r0, c0, r1 - r0, c1 - c0)
         if win is None:
             raise GridError(

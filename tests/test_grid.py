@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from smapdown.core.grid import GRIDS, Grid, GridError
 
 
@@ -33,3 +32,10 @@ def test_subset_lonlat_extent_and_errors():
         g.window(0, 0, 10, 10).subset((10.0, 10.0, 11.0, 11.0), "EPSG:4326")
     with pytest.raises(GridError):
         Grid.global_grid("M25")
+
+
+def test_subset_on_cell_edges_takes_no_extra_cell():
+    g = Grid.global_grid("M36")
+    w = g.window(100, 200, 3, 4)
+    assert g.subset(w.bounds()) == w
+    assert g.refine("M09").subset(w.bounds()) == w.refine("M09")
