@@ -91,7 +91,7 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
 
 class SmapdownAlgorithm(QgsProcessingAlgorithm):
-    """Thin base: subclasses set NAME, DISPLAY, GROUP, HELP and implement ``initAlgorithm`` and ``run``."""
+    """Thin base: subclasses set NAME, DISPLAY, GROUP, HELP and implement ``initAlgorithm`` and ``execute``."""
 
     NAME = ""
     DISPLAY = ""
@@ -175,7 +175,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(reason)
         try:
-            return self.run(parameters, context, feedback, ProcessingFeedback(feedback))
+            return self.execute(parameters, context, feedback, ProcessingFeedback(feedback))
         except Canceled:
             raise QgsProcessingException(
                 self.tr(f"{self.DISPLAY}: cancelled by the user; no output file was written.")
@@ -186,7 +186,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(
                 self.tr(f"{self.DISPLAY}: out of memory; choose a smaller EXTENT.")) from None
 
-    def run(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+    def execute(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
             core_feedback: ProcessingFeedback) -> dict[str, Any]:
         """The algorithm's work; raise core errors, they become QgsProcessingException."""
         raise NotImplementedError

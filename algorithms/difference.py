@@ -46,7 +46,7 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
             self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{n} of band 1")))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
 
         a = self.parameterAsRasterLayer(parameters, self.INPUT, context)

@@ -99,7 +99,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         for n in METRIC_NAMES:
             self.addOutput(QgsProcessingOutputNumber(n, n))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
 
         path = self.parameterAsFile(parameters, self.INPUT, context)

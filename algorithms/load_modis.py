@@ -51,7 +51,7 @@ class LoadModisAlgorithm(SmapdownAlgorithm):
                  "GeoTIFF: band 1 LST (K), band 2 count of valid 1 km cells.")
         self.addOutput(QgsProcessingOutputString("DATE", self.tr("Observation date")))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
         layer = LAYERS[self.parameterAsEnum(parameters, self.LAYER, context)]
         grid = GRIDS[self.parameterAsEnum(parameters, self.GRID, context)]

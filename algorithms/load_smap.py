@@ -51,7 +51,7 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
         self.addOutput(QgsProcessingOutputString("GRID", self.tr("EASE-Grid 2.0 grid")))
         self.addOutput(QgsProcessingOutputString("DATE", self.tr("Observation date")))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
         text = self.parameterAsString(parameters, self.VARIABLES, context).strip()
         variables = [v.strip() for v in text.split(",") if v.strip()] or None

@@ -66,7 +66,7 @@ class SimulateAlgorithm(SmapdownAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("SUBCELL_STD_WATER",
                                                  self.tr("Sub-cell TB std, cells with water (K)")))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         from ..core import simulate
         from ..core.grid import Grid
 

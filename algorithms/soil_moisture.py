@@ -73,7 +73,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                   "R_CNN_SOIL_MOISTURE", "MAE_CNN_SOIL_MOISTURE"):
             self.addOutput(QgsProcessingOutputNumber(n, n))
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
 
         path = self.parameterAsFile(parameters, self.INPUT, context)

@@ -112,7 +112,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         d = q.date()
         return dt.date(d.year(), d.month(), d.day())
 
-    def run(self, parameters, context, feedback, core_feedback):
+    def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
         from ..core.plots import loss_curve
         from ..core.report import write_report

@@ -82,3 +82,27 @@ def qgis_process_run(tmp_path_factory):
         return p.returncode, data, out + p.stderr
 
     return run
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_processing):
+    """The smapdown provider, registered once through the plugin's own initProcessing()."""
+    from qgis.core import QgsApplication
+
+    import smapdown
+
+    plugin = smapdown.classFactory(None)
+    plugin.initProcessing()
+    return QgsApplication.processingRegistry().providerById("smapdown")
+
+
+@pytest.fixture
+def run_alg(provider):
+    """processing.run for a smapdown algorithm: run_alg('loadsmap', {...}) -> results dict."""
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    def run(name: str, params: dict, feedback=None):
+        return processing.run(f"smapdown:{name}", params, feedback=feedback or QgsProcessingFeedback())
+
+    return run
