@@ -93,7 +93,9 @@ def provider(qgis_processing):
 
     plugin = smapdown.classFactory(None)
     plugin.initProcessing()
-    return QgsApplication.processingRegistry().providerById("smapdown")
+    provider = QgsApplication.processingRegistry().providerById("smapdown")
+    provider._plugin = plugin  # the plugin object must outlive the tests
+    return provider
 
 
 @pytest.fixture
