@@ -1,0 +1,487 @@
+"""Training the downscaling CNN on arrays the caller prepared (a Processing algorithm or a script).
+
+Recipe (the poster's): Adam at 1e-4, mean-absolute-error loss, L2 weight regularisation; here on random
+``patch`` x ``patch`` fine-grid patches drawn from the training days, with the loss masked to valid pixels.
+
+Design notes
+------------
+* **Normalisation.** Every band is standardised with the mean and std of its valid pixels over the
+  TRAINING days only (validation stays unseen). With ``residual=True`` the output bands reuse the
+  statistics of the input bands they are added to: the net computes ``out_n = in_n[:k] + head`` and
+  denormalising with the input's (mean, std) gives ``out = in[:k] + std * head``, so the skip connection is
+  the identity in kelvin and the head learns only the fine-scale detail. With the targets' own statistics
+  the skip would be an affine map of the input that the net first had to learn to undo.
+* **L2.** Implemented as an explicit penalty ``weight_decay * sum(w**2)`` over the convolution kernels
+  (not the biases) added to the MAE loss, i.e. Keras's ``kernel_regularizer=l2(weight_decay)``, which is
+  what "L2 weight regularisation" with Adam means in the poster's setting. It is not AdamW's decoupled
+  decay, and not Adam's ``weight_decay`` (which would also hit the biases).
+* **Missing data.** NaN marks invalid pixels. Patches are drawn only where at least
+  ``min_valid_fraction`` of the pixels have a valid target and valid mask bands; NaN inputs become 0
+  after normalisation (the band mean); the loss ignores pixels whose target or mask bands are invalid.
+* **Reproducibility.** One seed drives the weights (torch) and the patch draws (numpy, reseeded per epoch
+  from ``(seed, epoch)``), deterministic algorithms are switched on for the run, so the same seed gives
+  the same model and a resumed run continues exactly as an uninterrupted one would.
+* **Validation** runs the network on whole validation images with :func:`predict_tiled` (not patches)
+  and compares per band, in physical units, with the residual input itself (the bicubic upsampling).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..core.errors import Canceled, InputError
+from ..core.feedback import SILENT, Feedback
+from .inference import predict_tiled
+from .io import REQUIRED_CARD_FIELDS, ModelError, _atomic_write, code_version, load_state, read_payload
+from .network import DownscaleCNN, resolve_device, use_all_cores
+
+CHECKPOINT_FORMAT = "smapdown-checkpoint"
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (defaults: the poster's recipe with the full-size network)."""
+
+    epochs: int = 20
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    """Lambda of the explicit L2 penalty ``lambda * sum(w**2)`` on conv kernels added to the loss."""
+    batch_size: int = 16
+    patch: int = 32
+    """Patch side in fine-grid pixels (clipped to the image size)."""
+    patches_per_epoch: int = 512
+    device: str = "auto"
+    seed: int = 0
+    features: int = 64
+    groups: int = 7
+    residual: bool = True
+    checkpoint: str | None = None
+    """Resume file: continued from when it exists, rewritten after every epoch."""
+    layers_per_group: int = 1
+    dilation: int = 2
+    mask_channels: list[int] | None = None
+    """Input bands that must be valid for a pixel to count (default: the first ``out_channels``)."""
+    min_valid_fraction: float = 0.5
+    val_tile: int = 256
+
+
+@dataclass
+class TrainingData:
+    """Co-registered fine-grid stacks, one per day: NaN marks invalid pixels.
+
+    ``inputs`` is (N_days, C_in, H, W) float32 (for case 1 the bicubically upsampled 36 km TB first),
+    ``targets`` (N_days, C_out, H, W) float32; ``dates`` has one date per day (dates may repeat, e.g.
+    morning and evening passes). Units may be left empty.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    dates: list[datetime.date]
+    input_names: list[str]
+    output_names: list[str]
+    input_units: list[str] = field(default_factory=list)
+    output_units: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.inputs = np.asarray(self.inputs, dtype=np.float32)
+        self.targets = np.asarray(self.targets, dtype=np.float32)
+        x, y = self.inputs, self.targets
+        if x.ndim != 4 or y.ndim != 4:
+            raise InputError(f"Training inputs and targets must be (days, bands, rows, cols) stacks, got "
+                             f"shapes {x.shape} and {y.shape}.")
+        if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
+            raise InputError(f"Training inputs {x.shape} and targets {y.shape} differ in days or grid size.")
+        if len(self.dates) != x.shape[0]:
+            raise InputError(f"There are {len(self.dates)} dates for {x.shape[0]} days of training data.")
+        self.input_units = list(self.input_units) or [""] * x.shape[1]
+        self.output_units = list(self.output_units) or [""] * y.shape[1]
+        for what, names, n in (("input names", self.input_names, x.shape[1]),
+                               ("output names", self.output_names, y.shape[1]),
+                               ("input units", self.input_units, x.shape[1]),
+                               ("output units", self.output_units, y.shape[1])):
+            if len(names) != n:
+                raise InputError(f"There are {len(names)} {what} for {n} bands.")
+
+    def subset(self, index: list[int]) -> TrainingData:
+        """The days at ``index`` (a copy)."""
+        return TrainingData(self.inputs[index], self.targets[index], [self.dates[i] for i in index],
+                            list(self.input_names), list(self.output_names), list(self.input_units),
+                            list(self.output_units))
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the CPU model in eval mode, its card, per-epoch history."""
+
+    model: DownscaleCNN
+    card: dict
+    history: list[dict]
+    canceled: bool
+
+
+def split_by_date(data: TrainingData, validation_days: int) -> tuple[TrainingData, TrainingData]:
+    """Split by time: the last ``validation_days`` distinct dates validate, the rest train.
+
+    Never random pixels: neighbouring pixels of one day are strongly correlated, so a pixel split would
+    report an optimistic error.
+    """
+    distinct = sorted(set(data.dates))
+    if not 1 <= int(validation_days) < len(distinct):
+        raise InputError(f"Cannot keep {validation_days} of {len(distinct)} distinct dates for validation: "
+                         "at least one must validate and one must train.")
+    val_dates = set(distinct[-int(validation_days):])
+    val = [i for i, d in enumerate(data.dates) if d in val_dates]
+    tr = [i for i, d in enumerate(data.dates) if d not in val_dates]
+    return data.subset(tr), data.subset(val)
+
+
+def _band_stats(stack: np.ndarray, names: list[str]) -> tuple[list[float], list[float]]:
+    """Mean and std of the valid pixels of each band of an (N, C, H, W) stack, one day at a time."""
+    c = stack.shape[1]
+    s, s2, n = np.zeros(c), np.zeros(c), np.zeros(c)
+    for day in stack:
+        d = day.astype(np.float64)
+        ok = np.isfinite(d)
+        v = np.where(ok, d, 0.0)
+        s += v.sum(axis=(1, 2))
+        s2 += (v * v).sum(axis=(1, 2))
+        n += ok.sum(axis=(1, 2))
+    if (n == 0).any():
+        empty = [names[i] for i in np.flatnonzero(n == 0)]
+        raise InputError(f"Band(s) {', '.join(empty)} have no valid pixel in the training days.")
+    mean = s / n
+    std = np.sqrt(np.maximum(s2 / n - mean * mean, 0.0))
+    # a constant band (a static mask, say) would divide by ~0: leave it unscaled
+    std = np.where(std > 1e-6 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    return [float(v) for v in mean], [float(v) for v in std]
+
+
+def _patch_origins(data: TrainingData, mask: list[int], p: int, min_frac: float) -> np.ndarray:
+    """(K, 3) int array of (day, row, col) patch origins with >= min_frac valid pixels, on a p/4 stride."""
+    _, _, H, W = data.inputs.shape
+    stride = max(1, p // 4)
+    rows = np.unique(np.r_[np.arange(0, H - p + 1, stride), H - p])
+    cols = np.unique(np.r_[np.arange(0, W - p + 1, stride), W - p])
+    need = math.ceil(min_frac * p * p)
+    out = []
+    for d in range(data.inputs.shape[0]):
+        ok = (np.all(np.isfinite(data.targets[d]), axis=0)
+              & np.all(np.isfinite(data.inputs[d, mask]), axis=0)).astype(np.int64)
+        ii = np.zeros((H + 1, W + 1), dtype=np.int64)
+        ii[1:, 1:] = ok.cumsum(0).cumsum(1)
+        r, c = rows[:, None], cols[None, :]
+        count = ii[r + p, c + p] - ii[r, c + p] - ii[r + p, c] + ii[r, c]
+        rr, cc = np.nonzero(count >= max(need, 1))
+        out.append(np.stack([np.full(rr.size, d), rows[rr], cols[cc]], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.int64)
+
+
+def _normalise_batch(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """(B, C, h, w) standardised per band with NaN set to 0."""
+    out = (x - mean[None, :, None, None]) / std[None, :, None, None]
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def _to_cpu(obj: object) -> object:
+    """A copy of a nested dict/list of tensors with every tensor on the CPU (for weights_only files)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu").clone()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def _clean(v: float) -> float | None:
+    """A JSON-safe float (NaN -> None)."""
+    return float(v) if math.isfinite(v) else None
+
+
+class _CancelOnly(Feedback):
+    """Forwards cancellation but not progress (validation inside an epoch)."""
+
+    def __init__(self, outer: Feedback) -> None:
+        self.outer = outer
+
+    def canceled(self) -> bool:
+        return self.outer.canceled()
+
+
+def _validate(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.device, tile: int,
+              feedback: Feedback) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Whole-image MAE per output band (physical units) of the CNN and of the residual input.
+
+    Pixels count where the target and the prediction (hence the mask inputs) are valid; the baseline is
+    measured on the very same pixels. Returns (cnn_mae, baseline_mae or None, pixel counts).
+    """
+    k = model.out_channels
+    err, base, cnt = np.zeros(k), np.zeros(k), np.zeros(k)
+    for d in range(val.inputs.shape[0]):
+        pred = predict_tiled(model, card, val.inputs[d], tile=tile, device=str(device),
+                             feedback=_CancelOnly(feedback))
+        target = val.targets[d].astype(np.float64)
+        ok = np.isfinite(target) & np.isfinite(pred)
+        if model.residual:
+            resid = val.inputs[d, :k].astype(np.float64)
+            ok &= np.isfinite(resid)
+            base += np.where(ok, np.abs(resid - target), 0.0).sum(axis=(1, 2))
+        err += np.where(ok, np.abs(pred - target), 0.0).sum(axis=(1, 2))
+        cnt += ok.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return err / cnt, (base / cnt if model.residual else None), cnt
+
+
+def _fmt(names: list[str], units: list[str], values: list[float | None]) -> str:
+    return ", ".join(f"{n} {v:.3f} {u}".rstrip() if v is not None else f"{n} n/a"
+                     for n, u, v in zip(names, units, values, strict=True))
+
+
+def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, norm: dict,
+               mask: list[int]) -> dict:
+    k = model.out_channels
+    roles = ["residual" if config.residual and i < k else "predictor" for i in range(len(data.input_names))]
+    return {
+        "architecture": {"class": "DownscaleCNN", "kwargs": dict(model.config)},
+        "inputs": [{"name": n, "units": u, "role": r}
+                   for n, u, r in zip(data.input_names, data.input_units, roles, strict=True)],
+        "outputs": [{"name": n, "units": u, "role": "target"}
+                    for n, u in zip(data.output_names, data.output_units, strict=True)],
+        "normalisation": norm,
+        "mask_channels": mask,
+        "training": {},
+        "validation": {},
+        "code_version": code_version(),
+    }
+
+
+def _read_checkpoint(path: Path, card: dict) -> dict:
+    """A checkpoint payload whose architecture matches ``card`` (:class:`ModelError` if it does not)."""
+    payload = read_payload(path, CHECKPOINT_FORMAT)
+    try:
+        ck_card = json.loads(payload["card"])
+        epoch = int(payload["epoch"])
+        missing = [k for k in ("state_dict", "optimizer", "history") if k not in payload]
+        missing += [k for k in ("architecture", "normalisation", "inputs") if k not in ck_card]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"Checkpoint {path} is incomplete ({exc!r}); delete it to start afresh.") from None
+    if missing:
+        raise ModelError(f"Checkpoint {path} lacks {', '.join(missing)}; delete it to start afresh.")
+    if ck_card["architecture"] != card["architecture"]:
+        raise ModelError(f"Checkpoint {path} holds a {ck_card['architecture']['kwargs']} network, but "
+                         f"this run builds {card['architecture']['kwargs']}; use another checkpoint file.")
+    if [b["name"] for b in ck_card["inputs"]] != [b["name"] for b in card["inputs"]]:
+        raise ModelError(f"Checkpoint {path} was trained on other input bands "
+                         f"({[b['name'] for b in ck_card['inputs']]}); use another checkpoint file.")
+    payload["card"], payload["epoch"] = ck_card, epoch
+    return payload
+
+
+def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
+          feedback: Feedback | None = None, card_extra: dict | None = None) -> TrainResult:
+    """Train a :class:`DownscaleCNN` on ``data``, validating on ``val`` after every epoch.
+
+    Reports a log line per epoch (train and validation MAE in physical units, and the bicubic baseline)
+    and progress per batch. Cancelling returns the model of the last finished epoch with
+    ``canceled=True``; cancelling before the first epoch finished raises :class:`Canceled`. With
+    ``config.checkpoint`` the state is saved after every epoch and a run resumes from an existing file.
+    """
+    fb = feedback or SILENT
+    t_start = time.perf_counter()
+    n_in, n_out = data.inputs.shape[1], data.targets.shape[1]
+    if val is not None and (val.inputs.shape[1:2] != data.inputs.shape[1:2]
+                            or val.targets.shape[1:2] != data.targets.shape[1:2]):
+        raise InputError(f"Validation data has {val.inputs.shape[1]} input / {val.targets.shape[1]} output "
+                         f"bands, training data {n_in} / {n_out}.")
+    if config.epochs < 1 or config.batch_size < 1 or config.patches_per_epoch < 1 or config.patch < 1:
+        raise InputError("epochs, batch_size, patches_per_epoch and patch must all be positive.")
+    if not 0.0 < config.min_valid_fraction <= 1.0:
+        raise InputError(f"min_valid_fraction must be in (0, 1], got {config.min_valid_fraction}.")
+    mask = list(config.mask_channels) if config.mask_channels else list(range(min(n_out, n_in)))
+    if not all(0 <= i < n_in for i in mask):
+        raise InputError(f"mask_channels {mask} must be input band indices below {n_in}.")
+    if config.residual and data.input_units[:n_out] != data.output_units:
+        fb.info(f"Note: residual bands {data.input_names[:n_out]} ({data.input_units[:n_out]}) are added to "
+                f"outputs {data.output_names} ({data.output_units}); check they are the same quantities.")
+    card_extra = dict(card_extra or {})
+    clash = [k for k in card_extra if k in REQUIRED_CARD_FIELDS and k not in ("training", "validation")]
+    clash += [k for k in ("mask_channels",) if k in card_extra]
+    if clash:
+        raise InputError(f"card_extra may not set {', '.join(clash)}: train() computes them.")
+
+    dev = resolve_device(config.device)
+    threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
+
+    in_mean, in_std = _band_stats(data.inputs, data.input_names)
+    if config.residual:
+        out_mean, out_std = in_mean[:n_out], in_std[:n_out]
+    else:
+        out_mean, out_std = _band_stats(data.targets, data.output_names)
+    norm = {"inputs": {"mean": in_mean, "std": in_std}, "outputs": {"mean": out_mean, "std": out_std}}
+
+    _, _, H, W = data.inputs.shape
+    p = min(config.patch, H, W)
+    origins = _patch_origins(data, mask, p, config.min_valid_fraction)
+    if len(origins) == 0:
+        raise InputError(f"No {p}x{p} training patch has {config.min_valid_fraction:.0%} valid pixels "
+                         "(valid target and mask bands); use a smaller patch or lower min_valid_fraction.")
+
+    det_before = torch.are_deterministic_algorithms_enabled()
+    det_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn_before = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    fork = [dev.index or 0] if dev.type == "cuda" else []
+    try:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+        with torch.random.fork_rng(devices=fork):
+            torch.manual_seed(config.seed)
+            model = DownscaleCNN(in_channels=n_in, out_channels=n_out, features=config.features,
+                                 groups=config.groups, layers_per_group=config.layers_per_group,
+                                 dilation=config.dilation, residual=config.residual)
+            card = _base_card(data, config, model, norm, mask)
+            return _run(model, card, data, val, config, fb, dev, threads, origins, p, card_extra, t_start)
+    finally:
+        torch.use_deterministic_algorithms(det_before, warn_only=det_warn)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_before
+
+
+def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData | None, config: TrainConfig,
+         fb: Feedback, dev: torch.device, threads: int, origins: np.ndarray, p: int, card_extra: dict,
+         t_start: float) -> TrainResult:
+    """The epoch loop of :func:`train` (model and card built, RNG seeded)."""
+    n_out = model.out_channels
+    mask = card["mask_channels"]
+    model.to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    kernels = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    history: list[dict] = []
+    start_epoch = 0
+    ck_path = Path(config.checkpoint) if config.checkpoint else None
+    if ck_path is not None and ck_path.exists():
+        ck = _read_checkpoint(ck_path, card)
+        card["normalisation"] = ck["card"]["normalisation"]  # the weights were trained with these
+        load_state(model, ck["state_dict"], f"Checkpoint {ck_path}")
+        try:
+            opt.load_state_dict(ck["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise ModelError(f"Checkpoint {ck_path}: its optimiser state does not fit ({exc}).") from None
+        history = list(ck["history"])
+        start_epoch = min(ck["epoch"], config.epochs)
+        fb.info(f"Resuming from {ck_path} after epoch {ck['epoch']}.")
+    norm = card["normalisation"]
+    in_mean = np.asarray(norm["inputs"]["mean"], np.float32)
+    in_std = np.asarray(norm["inputs"]["std"], np.float32)
+    out_mean = np.asarray(norm["outputs"]["mean"], np.float32)
+    out_std = np.asarray(norm["outputs"]["std"], np.float32)
+    ostd_t = torch.tensor(out_std, dtype=torch.float64)
+
+    batches = math.ceil(config.patches_per_epoch / config.batch_size)
+    total = config.epochs * batches
+    last_state = _to_cpu(model.state_dict()) if start_epoch > 0 else None
+    canceled = False
+    names, units = data.output_names, data.output_units
+
+    for epoch in range(start_epoch, config.epochs):
+        t_epoch = time.perf_counter()
+        rng = np.random.default_rng([config.seed, epoch])
+        pick = origins[rng.integers(0, len(origins), size=config.patches_per_epoch)]
+        model.train()
+        band_err = torch.zeros(n_out, dtype=torch.float64)
+        band_cnt = torch.zeros(n_out, dtype=torch.float64)
+        for b in range(batches):
+            if fb.canceled():
+                canceled = True
+                break
+            sel = pick[b * config.batch_size:(b + 1) * config.batch_size]
+            xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
+            ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
+            valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
+            x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(dev)
+            y = torch.from_numpy(_normalise_batch(ys, out_mean, out_std)).to(dev)
+            m = torch.from_numpy(valid.astype(np.float32)).to(dev)
+            err = (model(x) - y).abs() * m
+            loss = err.sum() / m.sum().clamp(min=1.0)
+            if config.weight_decay:
+                loss = loss + config.weight_decay * sum((w * w).sum() for w in kernels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            band_err += err.detach().sum(dim=(0, 2, 3)).double().cpu()
+            band_cnt += m.sum(dim=(0, 2, 3)).double().cpu()
+            fb.progress(100.0 * (epoch * batches + b + 1) / total)
+        if canceled:
+            break
+        train_mae = torch.where(band_cnt > 0, band_err / band_cnt.clamp(min=1.0) * ostd_t,
+                                torch.nan).tolist()
+        entry: dict = {"epoch": epoch + 1,
+                       "train_mae": {n: _clean(v) for n, v in zip(names, train_mae, strict=True)},
+                       "val_mae": None, "val_mae_baseline": None, "val_pixels": None}
+        if val is not None:
+            try:
+                v_mae, v_base, v_cnt = _validate(model, card, val, dev, config.val_tile, fb)
+            except Canceled:
+                canceled = True
+                break
+            entry["val_mae"] = {n: _clean(v) for n, v in zip(names, v_mae, strict=True)}
+            entry["val_pixels"] = {n: int(c) for n, c in zip(names, v_cnt, strict=True)}
+            if v_base is not None:
+                entry["val_mae_baseline"] = {n: _clean(v) for n, v in zip(names, v_base, strict=True)}
+        entry["seconds"] = round(time.perf_counter() - t_epoch, 3)
+        history.append(entry)
+        line = (f"epoch {epoch + 1}/{config.epochs}: "
+                f"train MAE {_fmt(names, units, list(entry['train_mae'].values()))}")
+        if entry["val_mae"] is not None:
+            line += f"; validation MAE {_fmt(names, units, list(entry['val_mae'].values()))}"
+        if entry["val_mae_baseline"] is not None:
+            line += f" (bicubic {_fmt(names, units, list(entry['val_mae_baseline'].values()))})"
+        fb.info(line + f" [{entry['seconds']:.1f} s on {dev}]")
+        last_state = _to_cpu(model.state_dict())
+        if ck_path is not None:
+            ck_payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": epoch + 1,
+                          "card": json.dumps(card), "config": json.dumps(asdict(config)),
+                          "state_dict": last_state, "optimizer": _to_cpu(opt.state_dict()),
+                          "history": copy.deepcopy(history)}
+            _atomic_write(ck_path, lambda tmp, pl=ck_payload: torch.save(pl, tmp))
+
+    if last_state is None:
+        raise Canceled("Training was cancelled before the first epoch finished; no model was produced.")
+    final = DownscaleCNN(**model.config)
+    final.load_state_dict(last_state, strict=True)
+    final.eval()
+
+    last = history[-1] if history else {}
+    training = {
+        "optimizer": "Adam", "lr": config.lr, "loss": "mean absolute error in normalised units, valid pixels",
+        "l2": {"weight_decay": config.weight_decay,
+               "form": "explicit penalty weight_decay * sum(w**2) over conv kernels (biases excluded)"},
+        "epochs": config.epochs, "epochs_done": len(history), "canceled": canceled,
+        "batch_size": config.batch_size, "patch": p, "patches_per_epoch": config.patches_per_epoch,
+        "min_valid_fraction": config.min_valid_fraction, "seed": config.seed,
+        "device": str(dev), "threads": threads, "torch_version": torch.__version__,
+        "days": int(data.inputs.shape[0]), "first_date": str(min(data.dates)),
+        "last_date": str(max(data.dates)),
+        "train_mae": last.get("train_mae"), "seconds": round(time.perf_counter() - t_start, 1),
+        "host_cpus": os.cpu_count(),
+    }
+    if val is not None:
+        validation = {"days": int(val.inputs.shape[0]), "first_date": str(min(val.dates)),
+                      "last_date": str(max(val.dates)), "mae": last.get("val_mae"),
+                      "mae_baseline": last.get("val_mae_baseline"), "pixels": last.get("val_pixels"),
+                      "method": "whole validation images (tiled inference), split by date",
+                      "baseline": "the residual input (bicubic upsampling)" if model.residual else None}
+    else:
+        validation = {"days": 0, "note": "no validation set was given"}
+    card["training"] = {**card_extra.pop("training", {}), **training}
+    card["validation"] = {**card_extra.pop("validation", {}), **validation}
+    card.update(card_extra)
+    return TrainResult(model=final, card=card, history=history, canceled=canceled)

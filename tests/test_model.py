@@ -1,0 +1,411 @@
+"""Tests of the CNN package: structure, model files, tiled inference, training, bicubic helpers.
+
+Everything uses tiny networks and small synthetic rasters (the synthetic task is built by ``synth`` below:
+target = bicubic input + a fixed fine-scale pattern that an auxiliary input band reveals).
+"""
+
+import datetime
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from smapdown.core.errors import Canceled, InputError
+from smapdown.core.feedback import Feedback
+from smapdown.model import (
+    DownscaleCNN,
+    ModelError,
+    TrainConfig,
+    TrainingData,
+    load_model,
+    mean_preserve,
+    predict_tiled,
+    resolve_device,
+    save_model,
+    split_by_date,
+    train,
+    upsample_bicubic,
+    write_card_json,
+)
+from smapdown.model.network import DualConv
+
+TINY = dict(features=8, groups=2)
+
+
+def synth(n_days: int = 10, size: int = 48, seed: int = 0) -> TrainingData:
+    """Bicubic TB V/H + a static fine band e; targets = TB V + 3 e, TB H - 2 e; a few NaN holes."""
+    rng = np.random.default_rng(seed)
+    e = rng.standard_normal((size, size)).astype(np.float32)
+    xs, ys = [], []
+    for d in range(n_days):
+        coarse = rng.normal(0, 10, (2, size // 8, size // 8)) + np.array([250.0, 200.0])[:, None, None]
+        smooth = upsample_bicubic(coarse, 8)
+        x = np.concatenate([smooth, e[None]], 0)
+        y = np.stack([smooth[0] + 3 * e, smooth[1] - 2 * e])
+        if d % 3 == 1:
+            x[:2, :10, :20] = np.nan
+            y[:, 30:, 40:] = np.nan
+        xs.append(x)
+        ys.append(y)
+    dates = [datetime.date(2020, 1, 1) + datetime.timedelta(days=i) for i in range(n_days)]
+    return TrainingData(np.stack(xs), np.stack(ys), dates, ["tbv_bicubic", "tbh_bicubic", "elev"],
+                        ["tbv", "tbh"], ["K", "K", "m"], ["K", "K"])
+
+
+def tiny_card(model: DownscaleCNN, rng: np.random.Generator | None = None) -> dict:
+    rng = rng or np.random.default_rng(1)
+    n_in, n_out = model.in_channels, model.out_channels
+    in_mean = [float(v) for v in rng.uniform(100, 300, n_in)]
+    in_std = [float(v) for v in rng.uniform(5, 20, n_in)]
+    return {
+        "architecture": {"class": "DownscaleCNN", "kwargs": dict(model.config)},
+        "inputs": [{"name": f"in{i}", "units": "K", "role": "residual"} for i in range(n_in)],
+        "outputs": [{"name": f"out{i}", "units": "K", "role": "target"} for i in range(n_out)],
+        "normalisation": {"inputs": {"mean": in_mean, "std": in_std},
+                          "outputs": {"mean": in_mean[:n_out], "std": in_std[:n_out]}},
+        "training": {"note": "random weights"}, "validation": {}, "code_version": "test",
+    }
+
+
+def random_net(**kw) -> DownscaleCNN:
+    torch.manual_seed(3)
+    net = DownscaleCNN(**{**TINY, **kw}).eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.bias.uniform_(-0.5, 0.5)
+    return net
+
+
+# ---------------------------------------------------------------- network
+
+
+def test_default_net_structure_and_parameter_count():
+    net = DownscaleCNN()
+    layers = [m for m in net.modules() if isinstance(m, DualConv)]
+    assert len(net.body) == 7 and len(layers) == 7
+    for layer in layers:
+        assert layer.conv.kernel_size == (3, 3) and layer.conv.dilation == (1, 1)
+        assert layer.dilated.kernel_size == (3, 3) and layer.dilated.dilation == (2, 2)
+        assert layer.conv.out_channels == layer.dilated.out_channels == 64
+    assert net.head.kernel_size == (3, 3) and net.head.out_channels == 2
+    F, n_in, n_out, L = 64, 2, 2, 7
+    expected = (2 * (n_in * 9 * F + F)                        # first layer: two branches
+                + (L - 1) * 2 * (2 * F * 9 * F + F)           # later layers see 2F channels
+                + (2 * F * 9 * n_out + n_out))                # output conv
+    assert sum(p.numel() for p in net.parameters()) == expected == 890242
+    assert 2 * net.macs_per_pixel == pytest.approx(1.78e6, rel=0.01)
+    assert net.receptive_radius == 15
+
+
+def test_forward_shapes_and_channel_check():
+    net = DownscaleCNN()
+    assert net(torch.zeros(1, 2, 32, 24)).shape == (1, 2, 32, 24)
+    sm = DownscaleCNN(in_channels=4, out_channels=1, residual=False, **TINY)
+    assert sm(torch.zeros(3, 4, 17, 9)).shape == (3, 1, 17, 9)
+    assert sm.receptive_radius == 2 * 2 + 1
+    with pytest.raises(InputError):
+        net(torch.zeros(1, 3, 8, 8))
+    with pytest.raises(InputError):
+        DownscaleCNN(in_channels=1, out_channels=2)
+
+
+def test_residual_is_identity_with_zeroed_output_conv():
+    net = DownscaleCNN(in_channels=3, **TINY)
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.zero_()
+    x = torch.randn(2, 3, 20, 20)
+    assert torch.equal(net(x), x[:, :2])
+
+
+# ---------------------------------------------------------------- model files
+
+
+def test_save_load_round_trip(tmp_path):
+    net = random_net(in_channels=3)
+    card = tiny_card(net)
+    path = tmp_path / "m.pt"
+    save_model(path, net, card)
+    loaded, card2 = load_model(path)
+    assert card2 == card and not loaded.training
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k])
+    x = torch.randn(1, 3, 16, 16)
+    assert torch.equal(net(x), loaded(x))
+    write_card_json(tmp_path / "m.card.json", card2)
+    assert json.loads((tmp_path / "m.card.json").read_text())["architecture"]["kwargs"]["features"] == 8
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def _write_payload(path, card, state, fmt="smapdown-model"):
+    torch.save({"format": fmt, "format_version": 1, "card": json.dumps(card), "state_dict": state}, path)
+
+
+def test_card_and_weights_mismatch_raise_model_error(tmp_path):
+    net = random_net()
+    card = tiny_card(net)
+    bad = json.loads(json.dumps(card))
+    bad["architecture"]["kwargs"]["features"] = 16
+    _write_payload(tmp_path / "wider.pt", bad, net.state_dict())
+    with pytest.raises(ModelError, match=r"wider\.pt.*shape mismatch"):
+        load_model(tmp_path / "wider.pt")
+    state = dict(net.state_dict())
+    state.pop("head.bias")
+    state["extra.weight"] = torch.zeros(1)
+    _write_payload(tmp_path / "keys.pt", card, state)
+    with pytest.raises(ModelError, match=r"keys\.pt.*missing 1 .*head\.bias.*unexpected"):
+        load_model(tmp_path / "keys.pt")
+    nocard = {k: v for k, v in card.items() if k != "normalisation"}
+    _write_payload(tmp_path / "nocard.pt", nocard, net.state_dict())
+    with pytest.raises(ModelError, match=r"nocard\.pt.*normalisation"):
+        load_model(tmp_path / "nocard.pt")
+    _write_payload(tmp_path / "other.pt", card, net.state_dict(), fmt="something-else")
+    with pytest.raises(ModelError, match=r"other\.pt.*not a smapdown-model"):
+        load_model(tmp_path / "other.pt")
+    with pytest.raises(ModelError, match=r"absent\.pt"):
+        load_model(tmp_path / "absent.pt")
+    (tmp_path / "junk.pt").write_text("not a model")
+    with pytest.raises(ModelError, match=r"junk\.pt could not be read"):
+        load_model(tmp_path / "junk.pt")
+    assert issubclass(ModelError, InputError)
+
+
+class _Evil:
+    """Unpickling this would create a file (builtins.open with mode 'w')."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_crafted_pickle_is_refused_without_running_code(tmp_path):
+    marker = tmp_path / "pwned"
+    net = random_net()
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "smapdown-model", "format_version": 1, "card": json.dumps(tiny_card(net)),
+                "state_dict": net.state_dict(), "x": _Evil(marker)}, evil)
+    legacy = tmp_path / "evil.pkl"
+    with open(legacy, "wb") as f:
+        pickle.dump(_Evil(marker), f, protocol=2)
+    for path in (evil, legacy):
+        with pytest.raises(ModelError, match=r"evil\.(pt|pkl) was refused.*io\.open.*nothing in it was executed"):
+            load_model(path)
+        assert not marker.exists()
+    # the file really is malicious: an unrestricted load runs the payload
+    proof = tmp_path / "proof"
+    torch.save({"x": _Evil(proof)}, tmp_path / "proof.pt")
+    torch.load(tmp_path / "proof.pt", weights_only=False)
+    assert proof.exists()
+
+
+# ---------------------------------------------------------------- inference
+
+
+def test_tiled_equals_untiled_and_nan_follows_inputs():
+    net = random_net(in_channels=3, groups=3)
+    card = tiny_card(net)
+    rng = np.random.default_rng(5)
+    x = (rng.normal(0, 10, (3, 70, 53)) + np.array([250, 200, 50])[:, None, None]).astype(np.float32)
+    x[0, 5:9, 40:50] = np.nan      # residual band missing -> output NaN
+    x[2, 30:40, 10:20] = np.nan    # auxiliary band missing -> filled, output valid
+    whole = predict_tiled(net, card, x, tile=128, device="cpu")
+    tiled = predict_tiled(net, card, x, tile=16, device="cpu")
+    assert whole.shape == (2, 70, 53) and whole.dtype == np.float32
+    assert np.array_equal(np.isnan(whole), np.isnan(tiled))
+    assert np.nanmax(np.abs(whole - tiled)) < 1e-4
+    assert np.isnan(whole[:, 5:9, 40:50]).all() and np.isfinite(whole[:, 30:40, 10:20]).all()
+    assert np.isfinite(whole).sum() == 2 * (70 * 53 - 40)
+    bf = predict_tiled(net, card, x, tile=32, device="cpu", bf16=True)
+    assert np.nanmax(np.abs(bf - whole)) < 0.2  # bf16 body, fp32 residual skip: ~0.05 K seen here
+
+
+def test_empty_tiles_are_skipped_and_nan():
+    net = random_net()
+    card = tiny_card(net)
+    x = np.full((2, 40, 40), 200.0, np.float32)
+    x[:, :20, :20] = np.nan                       # the whole first 20x20 tile
+    calls = []
+    hook = net.register_forward_hook(lambda *a: calls.append(1))
+    progress = []
+
+    class Rec(Feedback):
+        def progress(self, percent):
+            progress.append(percent)
+
+    out = predict_tiled(net, card, x, tile=20, device="cpu", feedback=Rec())
+    assert len(calls) == 3 and progress[-1] == pytest.approx(100.0) and len(progress) == 4
+    assert np.isnan(out[:, :20, :20]).all() and np.isfinite(out[:, 20:, :]).all()
+    calls.clear()
+    mask = np.zeros((40, 40), bool)
+    mask[25, 25] = True
+    out = predict_tiled(net, card, x, tile=20, device="cpu", valid_mask=mask)
+    hook.remove()
+    assert len(calls) == 1 and np.isfinite(out).sum() == 2
+
+    class Stop(Feedback):
+        def canceled(self):
+            return True
+
+    with pytest.raises(Canceled):
+        predict_tiled(net, card, x, tile=20, device="cpu", feedback=Stop())
+    with pytest.raises(InputError):
+        predict_tiled(net, card, x[:1], device="cpu")
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(InputError, match="Unknown device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no usable CUDA"):
+            resolve_device("cuda")
+
+
+def test_upsample_bicubic_keeps_nan_cells_nan():
+    rng = np.random.default_rng(0)
+    coarse = rng.normal(250, 5, (2, 6, 7))
+    coarse[0, 2, 3] = np.nan
+    coarse[1, 0, :] = np.nan
+    up = upsample_bicubic(coarse, 4)
+    assert up.shape == (2, 24, 28) and up.dtype == np.float32
+    nan = np.repeat(np.repeat(np.isnan(coarse), 4, 1), 4, 2)
+    assert np.array_equal(np.isnan(up), nan)
+    # neighbours of a NaN cell are not polluted and stay near the coarse values
+    assert np.isfinite(up[0, 4:8, 8:12]).all() and np.abs(up[0, 4:8, 8:12] - 250).max() < 30
+    flat = upsample_bicubic(np.full((5, 5), 7.0), 3)
+    assert flat.shape == (15, 15) and np.allclose(flat, 7.0)
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")
+def test_mean_preserve_reproduces_block_means():
+    rng = np.random.default_rng(1)
+    coarse = rng.normal(250, 10, (2, 5, 6))
+    coarse[1, 2, 2] = np.nan
+    fine = upsample_bicubic(coarse, 3) + rng.normal(0, 2, (2, 15, 18))
+    fine[0, 0, 0] = np.nan
+    fine[0, 3:6, 3:6] = np.nan                     # a block without one valid pixel
+    out = mean_preserve(fine, coarse, 3)
+    means = np.nanmean(out.astype(np.float64).reshape(2, 5, 3, 6, 3), axis=(2, 4))
+    ok = np.isfinite(coarse) & np.isfinite(means)
+    assert np.abs(means - coarse)[ok].max() < 1e-4
+    assert np.array_equal(np.isnan(out), np.isnan(fine))
+    assert mean_preserve(fine[0], coarse[0], 3).shape == (15, 18)
+    with pytest.raises(InputError):
+        mean_preserve(fine, coarse, 4)
+
+
+# ---------------------------------------------------------------- training
+
+
+def test_split_by_date_keeps_last_dates_together():
+    data = synth(n_days=6, size=16)
+    data.dates[4] = data.dates[5]                  # two passes on the last date
+    tr, va = split_by_date(data, 2)
+    assert tr.dates == data.dates[:3] and va.dates == data.dates[3:]
+    assert va.inputs.shape[0] == 3 and tr.targets.shape[0] == 3
+    with pytest.raises(InputError):
+        split_by_date(data, 5)
+
+
+FAST = dict(features=8, groups=2, patches_per_epoch=48, batch_size=16, lr=3e-3, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return split_by_date(synth(), 2)
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    tr, va = data
+    lines = []
+
+    class Log(Feedback):
+        def info(self, message):
+            lines.append(message)
+
+    return train(tr, va, TrainConfig(epochs=5, **FAST), Log(), card_extra={"licence": "CC0"}), lines
+
+
+def test_training_learns_and_beats_bicubic(trained, data, tmp_path):
+    res, lines = trained
+    first, last = res.history[0], res.history[-1]
+    for band in ("tbv", "tbh"):
+        assert last["train_mae"][band] < first["train_mae"][band]
+        assert last["val_mae"][band] < 0.8 * last["val_mae_baseline"][band]
+    assert len(lines) == 5 and "bicubic" in lines[-1] and " K" in lines[-1]
+    card = res.card
+    norm = card["normalisation"]
+    assert norm["outputs"]["mean"] == norm["inputs"]["mean"][:2]        # residual: same stats
+    assert norm["outputs"]["std"] == norm["inputs"]["std"][:2]
+    tr, _ = data
+    assert norm["inputs"]["mean"][0] == pytest.approx(np.nanmean(tr.inputs[:, 0]), rel=1e-6)
+    assert card["training"]["device"] == "cpu" and card["training"]["epochs_done"] == 5
+    assert card["validation"]["mae"] == last["val_mae"] and card["licence"] == "CC0"
+    assert not res.canceled and not res.model.training
+    assert next(res.model.parameters()).device.type == "cpu"
+    save_model(tmp_path / "t.pt", res.model, res.card)
+    model, card2 = load_model(tmp_path / "t.pt")
+    assert card2["validation"]["mae_baseline"] == last["val_mae_baseline"]
+
+
+def _weights(res):
+    return [v.clone() for v in res.model.state_dict().values()]
+
+
+def test_training_is_deterministic_for_a_seed(data):
+    tr, _ = data
+    a = train(tr, None, TrainConfig(epochs=2, **FAST))
+    b = train(tr, None, TrainConfig(epochs=2, **FAST))
+    c = train(tr, None, TrainConfig(epochs=2, seed=1, **FAST))
+    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
+    assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c), strict=True))
+    assert a.history[-1]["train_mae"] == b.history[-1]["train_mae"]
+    assert a.card["validation"]["days"] == 0
+
+
+def test_resume_from_checkpoint_matches_uninterrupted_run(data, tmp_path):
+    tr, va = data
+    ck = str(tmp_path / "ck.pt")
+    straight = train(tr, va, TrainConfig(epochs=3, **FAST))
+    part = train(tr, va, TrainConfig(epochs=2, checkpoint=ck, **FAST))
+    assert len(part.history) == 2
+    resumed = train(tr, va, TrainConfig(epochs=3, checkpoint=ck, **FAST))
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    assert all(torch.equal(x, y) for x, y in zip(_weights(straight), _weights(resumed), strict=True))
+    assert resumed.history[-1]["val_mae"] == straight.history[-1]["val_mae"]
+    with pytest.raises(ModelError, match=r"ck\.pt"):
+        train(tr, va, TrainConfig(epochs=3, checkpoint=ck, **{**FAST, "features": 4}))
+
+
+def test_cancel_returns_last_finished_epoch(data):
+    tr, va = data
+
+    class CancelAfterFirstEpoch(Feedback):
+        def __init__(self):
+            self.epochs = 0
+
+        def info(self, message):
+            self.epochs += 1
+
+        def canceled(self):
+            return self.epochs >= 1
+
+    res = train(tr, va, TrainConfig(epochs=4, **FAST), CancelAfterFirstEpoch())
+    assert res.canceled and len(res.history) == 1
+    assert res.card["training"]["canceled"] and res.card["training"]["epochs_done"] == 1
+    out = predict_tiled(res.model, res.card, va.inputs[0], device="cpu")
+    assert out.shape == (2, 48, 48) and np.isfinite(out).any()
+
+    class CancelNow(Feedback):
+        def canceled(self):
+            return True
+
+    with pytest.raises(Canceled):
+        train(tr, va, TrainConfig(epochs=4, **FAST), CancelNow())
