@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from smapdown.core.grid import GRIDS, Grid, GridError
 
 

@@ -4,6 +4,7 @@ import h5py
 import numpy as np
 import pytest
 from osgeo import gdal, osr
+
 from smapdown.core import modis
 from smapdown.core.errors import Canceled, InputError
 from smapdown.core.feedback import Feedback
