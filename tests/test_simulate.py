@@ -1,0 +1,354 @@
+"""Scene simulator: the physics of emission and backscatter, the instrument operators, the products."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import types
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from smapdown.core import simulate as sim
+from smapdown.core.errors import InputError
+from smapdown.core.grid import Grid
+
+START = dt.date(2015, 6, 1)
+LAND4 = Grid("M36", 80, 219, 4, 4)  # Oklahoma, 144 km
+
+
+def _blocks(a: np.ndarray, f: int = 4) -> np.ndarray:
+    """Mean over f x f blocks (NaN ignored; NaN where a block has no value)."""
+    r, c = a.shape[0] // f, a.shape[1] // f
+    b = a.reshape(r, f, c, f)
+    n = np.isfinite(b).sum(axis=(1, 3))
+    with np.errstate(all="ignore"):
+        return np.where(n > 0, np.where(np.isfinite(b), b, 0.0).sum(axis=(1, 3)) / n, np.nan)
+
+
+@pytest.fixture(scope="module")
+def series() -> sim.SimulatedSeries:
+    """The default Oklahoma region (3 x 3 cells), temperate, 12 days, with lakes and swath gaps."""
+    return sim.simulate_region(sim.default_region(), START, 12, 7)
+
+
+@pytest.fixture(scope="module")
+def land() -> sim.SimulatedSeries:
+    """A 4 x 4 land-only region without swath gaps (for the footprint and active-passive checks)."""
+    return sim.simulate_region(LAND4, START, 10, 3, swath_gaps=False, water="none")
+
+
+@pytest.fixture(scope="module")
+def coast() -> sim.SimulatedSeries:
+    """The Chesapeake region: a coast, estuaries and lakes."""
+    return sim.simulate_named("chesapeake", START, 6, 11)
+
+
+# --- physics --------------------------------------------------------------------------------------------
+def test_mironov_and_water_permittivity_are_published_values():
+    e = sim.mironov_permittivity(np.array([0.0, 0.1, 0.3]), 0.2)
+    assert 2.3 < e[0].real < 3.2  # dry soil
+    assert 13.0 < e[2].real < 20.0 and e[2].imag < 0  # ε' − jε'' with loss
+    assert np.all(np.diff(e.real) > 0)
+    fresh = sim.water_permittivity(293.15, 0.5)
+    sea = sim.water_permittivity(293.15, 35.0)
+    assert 78.0 < fresh.real < 81.0 and 3.0 < -fresh.imag < 10.0  # Klein-Swift at 1.41 GHz, 20 °C
+    assert 68.0 < sea.real < 76.0 and -sea.imag > 50.0  # ionic conductivity of sea water
+
+
+def test_tb_decreases_as_soil_moisture_increases_both_polarisations():
+    sm = np.linspace(0.02, 0.50, 25)
+    for vwc, h in ((0.0, 0.1), (1.5, 0.15), (5.0, 0.16)):
+        tbv, tbh = sim.land_tb(sm, 0.25, 295.0, vwc=vwc, h=h, b=0.1, omega=0.05)
+        assert np.all(np.diff(tbv) < 0) and np.all(np.diff(tbh) < 0)
+    # bare soil: about 2–3 K per 0.01 m³/m³ at H over the mid range
+    _, tbh = sim.land_tb(np.array([0.10, 0.30]), 0.2, 300.0, vwc=0.0, h=0.15, omega=0.0)
+    assert 1.5 < (tbh[0] - tbh[1]) / 20 < 4.0
+    # vegetation masks the soil: smaller sensitivity under a forest canopy
+    _, tbh_f = sim.land_tb(np.array([0.10, 0.30]), 0.2, 300.0, vwc=10.0, h=0.16, omega=0.07)
+    assert (tbh_f[0] - tbh_f[1]) < 0.4 * (tbh[0] - tbh[1])
+
+
+def test_v_above_h_over_bare_soil_at_40_degrees():
+    sm = np.linspace(0.02, 0.5, 10)
+    tbv, tbh = sim.land_tb(sm, 0.2, 290.0, vwc=0.0, h=0.1, omega=0.0)
+    assert np.all(tbv > tbh + 10.0)
+    rv, rh = sim.fresnel_reflectivity(sim.mironov_permittivity(sm, 0.2))
+    assert np.all(rh > rv) and np.all((rv > 0) & (rh < 1))
+
+
+def test_water_is_cold():
+    tbv, tbh = sim.water_tb(290.0, 0.5)
+    assert tbh < 120.0 and 70.0 < tbh < 100.0 and 110.0 < tbv < 140.0
+    tbv_s, tbh_s = sim.water_tb(290.0, 33.0)
+    assert tbh_s < 100.0 and tbv_s < 140.0
+
+
+def test_radar_backscatter_rises_with_soil_moisture():
+    sm = np.linspace(0.05, 0.35, 7)
+    bare = sim.sigma0_vv_db(sm, 0.2, vwc=0.0, rms_height_cm=1.2, canopy_db=-25.0)
+    assert np.all(np.diff(bare) > 0)
+    per_001 = (bare[-1] - bare[0]) / 30
+    assert 0.1 < per_001 < 0.4  # dB per 0.01 m³/m³ (Dubois sensitivity at 40°)
+    crop = sim.sigma0_vv_db(sm, 0.2, vwc=2.5, rms_height_cm=1.5, b=0.11, canopy_db=-14.0)
+    assert np.all(np.diff(crop) > 0) and (crop[-1] - crop[0]) < (bare[-1] - bare[0])
+    vv, hv = sim.backscatter(0.25, 0.2, vwc=8.0, rms_height_cm=1.5, canopy_db=-10.0)
+    assert -12.0 < 10 * np.log10(vv) < -8.0 and 10 * np.log10(hv) < 10 * np.log10(vv) - 5.0
+
+
+def test_footprint_operator_preserves_constants_and_centres_ramps():
+    F, dx = 12, sim.GRIDS["M03"][0] / 1000.0
+    fine = np.full((7 * F, 7 * F), 250.0)
+    out = sim.footprint_sample(fine, (3, 3), (2, 2), F, dx)
+    np.testing.assert_allclose(out, 250.0)
+    ramp = np.tile(np.arange(7 * F, dtype=float), (7 * F, 1))  # value = fine column index
+    out = sim.footprint_sample(ramp, (3, 3), (2, 2), F, dx)
+    centres = (2 + np.arange(3) + 0.5) * F - 0.5  # fine column of each 36 km cell centre
+    np.testing.assert_allclose(out, np.tile(centres, (3, 1)), atol=1e-6)
+
+
+# --- the simulated series ---------------------------------------------------------------------------------
+def test_shapes_grids_dtypes_and_attrs(series):
+    s = series
+    assert s.grid36 == sim.default_region() and s.grid9 == s.grid36.refine("M09")
+    assert s.grid3 == s.grid36.refine("M03") and s.grid1 == s.grid36.refine("M01")
+    d = s.days[0]
+    for name in ("tb36_v", "tb36_h", "tb36_v_pm", "tb36_h_pm", "surface_temperature36", "sm36"):
+        assert getattr(d, name).shape == (3, 3), name
+    for name in ("tb9_true_v", "tb9_true_h", "tb9_radar_v", "tb9_radar_h", "sigma0_9", "sm9"):
+        assert getattr(d, name).shape == (12, 12), name
+    assert d.sm3.shape == d.sm3_true.shape == (36, 36)
+    assert d.lst1.shape == s.lst_grid.shape == (108, 108)
+    assert all(getattr(d, n).dtype == np.float32 for n in ("tb36_v", "tb9_radar_h", "lst1"))
+    assert [x.date for x in s.days] == [START + dt.timedelta(days=i) for i in range(12)]
+    assert s.static["land_cover"].shape == (36, 36) and s.static["water_fraction9"].shape == (12, 12)
+    assert s.attrs["simulated"] == "true" and s.attrs["seed"] == "7" and s.attrs["climate"] == "temperate"
+    assert "not real" in s.attrs["note"] and s.attrs["generator"] == "smapdown.core.simulate"
+    tb = np.concatenate([x.tb9_true_v.ravel() for x in s.days] + [x.tb9_true_h.ravel() for x in s.days])
+    assert 120.0 < tb.min() and tb.max() < 300.0
+
+
+def test_soil_moisture_bounded(series, coast):
+    for s in (series, coast):
+        for d in s.days:
+            for name in ("sm9", "sm3", "sm3_true", "sm36"):
+                a = getattr(d, name)
+                a = a[np.isfinite(a)]
+                assert a.size and a.min() >= 0.02 - 1e-6 and a.max() <= 0.50 + 1e-6, name
+        # the 3 km target carries the stated retrieval noise
+        err = np.concatenate([(d.sm3 - d.sm3_true)[np.isfinite(d.sm3)] for d in s.days])
+        assert 0.02 < err.std() < 0.035
+
+
+def test_deterministic_for_a_seed_and_different_between_seeds():
+    a = sim.simulate_region(sim.default_region(), START, 3, 5)
+    b = sim.simulate_region(sim.default_region(), START, 3, 5)
+    c = sim.simulate_region(sim.default_region(), START, 3, 6)
+    for da, db, dc in zip(a.days, b.days, c.days, strict=True):
+        for name in ("tb36_v", "tb9_true_h", "tb9_radar_v", "sigma0_9", "sm3", "lst1"):
+            np.testing.assert_array_equal(getattr(da, name), getattr(db, name))
+        assert not np.allclose(da.tb9_true_h, dc.tb9_true_h)
+    for k in a.static:
+        np.testing.assert_array_equal(a.static[k], b.static[k])
+    assert not np.array_equal(a.static["land_cover"], c.static["land_cover"])
+
+
+def test_static_fields_fixed_and_days_depend_only_on_their_index():
+    short = sim.simulate_region(sim.default_region(), START, 2, 9, swath_gaps=False)
+    longer = sim.simulate_region(sim.default_region(), START, 4, 9, swath_gaps=False)
+    for k in ("land_cover", "water_fraction9", "vwc9", "clay", "roughness_h", "sm_climatology"):
+        np.testing.assert_array_equal(short.static[k], longer.static[k])
+    for d1, d2 in zip(short.days, longer.days[:2], strict=True):
+        np.testing.assert_array_equal(d1.tb9_true_v, d2.tb9_true_v)
+        np.testing.assert_array_equal(d1.sm3_true, d2.sm3_true)
+
+
+def test_water_cells_stay_cold_and_masked_every_day(coast):
+    wf9 = coast.static["water_fraction9"]
+    open_water = wf9 > 0.95
+    assert open_water.any(), "the coast region should contain open water"
+    wf3 = coast.static["water_fraction3"]
+    for d in coast.days:
+        assert np.all(d.tb9_true_h[open_water] < 120.0)
+        assert np.all(d.tb9_true_v[open_water] < 150.0)
+        assert np.all(np.isnan(d.sm3_true[wf3 > 0.5])) and np.all(np.isfinite(d.sm3_true[wf3 < 0.5]))
+        assert np.all(np.isnan(d.tb9_radar_h[wf9 > 0.5]))
+        assert np.nanmean(d.sigma0_9) > -20.0  # water left out of the radar aggregate
+
+
+def test_observation_mean_equals_fine_mean_within_noise(land):
+    diffs = []
+    for d in land.days:
+        assert np.isfinite(d.tb36_v).all()
+        for p in ("v", "h"):
+            diffs.append(float(getattr(d, f"tb36_{p}").mean() - getattr(d, f"tb9_true_{p}").mean()))
+    diffs = np.array(diffs)
+    assert np.abs(diffs).max() < 2.0  # footprint edges + NEDT 1.1 K / 4 per day
+    assert abs(diffs.mean()) < 0.6
+    # the footprint smooths: a 36 km observation differs from its own cell's 9 km mean, but not wildly
+    d = land.days[0]
+    off = d.tb36_h - _blocks(d.tb9_true_h)
+    assert 0.2 < np.abs(off).mean() < 15.0
+
+
+def test_radar_guided_tb_averages_back_to_tb36(land, series):
+    for s in (land, series):
+        for d in s.days:
+            for p in ("v", "h"):
+                tb36 = getattr(d, f"tb36_{p}")
+                rad = getattr(d, f"tb9_radar_{p}")
+                ok = np.isfinite(tb36) & (np.isfinite(rad).reshape(3 if s is series else 4, 4, -1, 4)
+                                          .all(axis=(1, 3)))
+                np.testing.assert_allclose(_blocks(rad)[ok], tb36[ok], atol=1e-3)
+                assert np.all(np.isnan(rad[np.repeat(np.repeat(~np.isfinite(tb36), 4, 0), 4, 1)]))
+    for p in ("v", "h"):
+        beta = land.static[f"beta_{p}"]
+        assert np.all(beta <= 0.0) and np.median(beta) < -0.5  # K/dB, negative as in the real algorithm
+    # radar-guided TB carries sub-cell structure but is not the truth
+    d = land.days[-1]
+    assert np.std(d.tb9_radar_h - np.repeat(np.repeat(d.tb36_h, 4, 0), 4, 1)) > 0.5
+    assert not np.allclose(d.tb9_radar_h, d.tb9_true_h, atol=1.0)
+
+
+def test_subcell_variability_is_realistic(land, coast):
+    v = sim.subcell_variability(land)
+    assert v["land"]["cells"] == 16 and v["water"]["cells"] == 0
+    assert 1.5 < v["land"]["tb_v"] < 10.0 and 3.0 < v["land"]["tb_h"] < 18.0
+    assert v["land"]["tb_h"] > v["land"]["tb_v"]
+    w = sim.subcell_variability(coast)
+    assert w["water"]["cells"] >= 1
+    assert w["water"]["tb_v"] >= 10.0 and w["water"]["tb_h"] >= 10.0
+
+
+def test_climates_order_mean_soil_moisture():
+    means = {}
+    for climate in ("arid", "temperate", "humid"):
+        s = sim.simulate_region(sim.default_region(), START, 4, 2, climate=climate, water="none")
+        means[climate] = np.nanmean([np.nanmean(d.sm3_true) for d in s.days])
+    assert means["arid"] < means["temperate"] < means["humid"]
+    assert set(sim.CLIMATES) >= {"arid", "temperate", "humid", "continental"}
+    assert {spec.climate for spec in sim.CLIMATE_REGIONS.values()} >= {"arid", "temperate", "humid",
+                                                                       "continental"}
+    assert any(spec.water == "coast" for spec in sim.CLIMATE_REGIONS.values())
+
+
+def test_swath_gaps_differ_between_passes_and_can_be_switched_off():
+    s = sim.simulate_region(sim.default_region(), START, 20, 4)
+    am = np.array([np.isnan(d.tb36_v) for d in s.days])
+    pm = np.array([np.isnan(d.tb36_v_pm) for d in s.days])
+    assert am.any() and pm.any() and not np.array_equal(am, pm)
+    assert am.any(axis=(1, 2)).mean() < 0.7  # only some days
+    for d in s.days:  # both polarisations share the gaps; radar follows the AM pass
+        np.testing.assert_array_equal(np.isnan(d.tb36_v), np.isnan(d.tb36_h))
+    none = sim.simulate_region(sim.default_region(), START, 3, 4, swath_gaps=False)
+    assert all(np.isfinite(d.tb36_v).all() and np.isfinite(d.tb36_h_pm).all() for d in none.days)
+
+
+def test_lst_cool_where_wet_with_cloud_gaps(series):
+    corr, cloud = [], []
+    for d in series.days:
+        cloud.append(np.isnan(d.lst1).mean())
+        lst3 = _blocks(d.lst1, 3)
+        ok = np.isfinite(lst3) & np.isfinite(d.sm3_true)
+        corr.append(np.corrcoef(lst3[ok], d.sm3_true[ok])[0, 1])
+    assert np.mean(corr) < -0.2
+    assert 0.1 < np.mean(cloud) < 0.5
+    lst = np.concatenate([d.lst1[np.isfinite(d.lst1)] for d in series.days])
+    assert 270.0 < lst.mean() < 330.0
+    am = np.mean([np.nanmean(d.surface_temperature36) for d in series.days])
+    assert am < lst.mean()  # 6 AM cooler than the 10:30 daytime LST
+
+
+def test_fine_m01_grid():
+    s = sim.simulate_region(sim.default_region(), START, 2, 1, fine="M01")
+    assert s.fine == "M01" and s.static["land_cover"].shape == (108, 108)
+    assert s.days[0].lst1.shape == (108, 108) and s.days[0].tb9_true_v.shape == (12, 12)
+    assert sim.subcell_variability(s)["all"]["tb_v"] > 1.0
+
+
+def test_bad_arguments_say_what_is_wrong():
+    with pytest.raises(InputError, match="M36"):
+        sim.simulate_region(Grid("M09", 0, 0, 4, 4), START, 2, 1)
+    with pytest.raises(InputError, match="climate"):
+        sim.simulate_region(sim.default_region(), START, 2, 1, climate="tropical-ish")
+    with pytest.raises(InputError, match="days"):
+        sim.simulate_region(sim.default_region(), START, 0, 1)
+    with pytest.raises(InputError, match="fine grid"):
+        sim.simulate_region(sim.default_region(), START, 1, 1, fine="M09")
+    with pytest.raises(InputError, match="open water"):
+        sim.simulate_region(sim.default_region(), START, 1, 1, water="ocean")
+
+
+# --- output ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def short_series() -> sim.SimulatedSeries:
+    return sim.simulate_region(sim.default_region(), START, 2, 13, swath_gaps=False)
+
+
+def _tif_metadata(path: str) -> dict[str, str]:
+    ds = gdal.Open(path)
+    return ds.GetMetadata() or {}
+
+
+def test_write_series_calls_the_product_writer_as_agreed(short_series, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_write(path, product, grid, fields, *, date, pm_fields=None, attrs=None):
+        calls.append((product, grid, dict(fields), date, pm_fields, attrs))
+        with open(path, "w") as f:
+            f.write(product)
+        return path
+
+    stub = types.ModuleType("smapdown.core.smap_write")
+    stub.write_product = fake_write
+    monkeypatch.setitem(sys.modules, "smapdown.core.smap_write", stub)
+    files = sim.write_series(short_series, str(tmp_path))
+    assert {k: len(v) for k, v in files.items()} == {"low": 2, "high": 2, "sm3": 2, "lst": 2, "truth": 2}
+    assert os.path.basename(files["low"][0]) == "SMAP_L3_SM_P_20150601_SIM.h5"
+    assert os.path.basename(files["high"][1]) == "SMAP_L3_SM_AP_20150602_SIM.h5"
+    assert os.path.basename(files["sm3"][0]) == "SMAP_L2_SM_SP_20150601_SIM.h5"
+    grids = {"SPL3SMP": short_series.grid36, "SPL3SMAP": short_series.grid9, "SPL2SMAP_S": short_series.grid3}
+    for product, grid, fields, date, pm, attrs in calls:
+        assert grid == grids[product] and isinstance(date, dt.date)
+        assert attrs["simulated"] == "true" and attrs["seed"] == "13"
+        assert all(a.shape == grid.shape for a in fields.values())
+        assert set(fields) <= {"tb_v", "tb_h", "soil_moisture", "surface_temperature", "sigma0_vv",
+                               "water_fraction", "vegetation_water_content"}
+        if product == "SPL3SMP":
+            assert pm is not None and {"tb_v", "tb_h"} <= set(pm)
+        if product == "SPL3SMAP":
+            assert {"tb_v", "tb_h", "sigma0_vv"} <= set(fields)
+    for path in files["lst"] + files["truth"]:
+        md = _tif_metadata(path)
+        assert md["simulated"] == "true" and md["seed"] == "13"
+    truth = gdal.Open(files["truth"][0])
+    assert truth.RasterCount == 2 and truth.GetRasterBand(1).GetDescription() == "tb_v"
+    np.testing.assert_allclose(truth.GetRasterBand(2).ReadAsArray(), short_series.days[0].tb9_true_h)
+    lst = gdal.Open(files["lst"][0])
+    assert (lst.RasterYSize, lst.RasterXSize) == (108, 108) and lst.GetRasterBand(1).GetDescription() == "lst"
+    # a day whose AM pass misses the whole region gets no 36 km / 9 km file
+    short_series.days[0].tb36_v[:] = np.nan
+    files = sim.write_series(short_series, str(tmp_path / "gap"))
+    assert len(files["low"]) == len(files["high"]) == 1 and len(files["truth"]) == 2
+
+
+def test_write_series_real_products_say_simulated_and_read_back(short_series, tmp_path):
+    pytest.importorskip("smapdown.core.smap_write")
+    from smapdown.core import smap
+
+    files = sim.write_series(short_series, str(tmp_path))
+    d = short_series.days[0]
+    low = smap.read_smap(files["low"][0], extent=short_series.grid36.bounds(), extent_crs="EPSG:6933")
+    assert low.attrs.get("simulated") == "true" and low.attrs.get("seed") == "13"
+    assert low.grid == short_series.grid36
+    np.testing.assert_allclose(low.by_role("tb_v").data, d.tb36_v, atol=1e-3)
+    high = smap.read_smap(files["high"][0], variables=["tb_v", "tb_h"], extent=short_series.grid9.bounds(),
+                          extent_crs="EPSG:6933")
+    assert high.attrs.get("simulated") == "true"
+    np.testing.assert_allclose(high.by_role("tb_h").data, d.tb9_radar_h, atol=1e-3)
+    sm3 = smap.read_smap(files["sm3"][0], variables=["soil_moisture"], extent=short_series.grid3.bounds(),
+                         extent_crs="EPSG:6933", grid_name="M03")
+    assert sm3.attrs.get("seed") == "13"
+    np.testing.assert_allclose(sm3.by_role("soil_moisture").data, d.sm3, atol=1e-4)
