@@ -120,8 +120,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
         from ..model.train import TrainConfig, split_by_date, train
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
-        low = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LOW", context), (".h5", ".tif"))
-        high = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_HIGH", context), (".h5", ".tif"))
+        exts = (".h5", ".tif", ".tiff")
+        low = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LOW", context), exts,
+                                  pipeline.kind_filter("tb36"))
+        high = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_HIGH", context), exts,
+                                   pipeline.kind_filter("tb9" if case == "tb" else "sm_fine"))
         extent, crs = self.extent_arg(parameters, context)
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
         out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
@@ -135,7 +138,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
             data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, start, end)
         else:
             lst = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LST", context),
-                                      (".hdf", ".tif", ".tiff"))
+                                      (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
             if not lst:
                 raise QgsProcessingException("Case soil moisture needs INPUT_LST (one LST file per day).")
             grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]

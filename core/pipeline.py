@@ -363,8 +363,12 @@ def _by_date(paths: Sequence[str], read) -> dict[dt.date, Scene]:
     return out
 
 
-def list_files(spec: str | Sequence[str], exts: Sequence[str]) -> list[str]:
-    """Files from a folder, a list of paths, or a ';'-separated string, filtered by extension."""
+def list_files(spec: str | Sequence[str], exts: Sequence[str], accept=None) -> list[str]:
+    """Files from folders, paths, or ';'-separated strings, filtered by extension.
+
+    ``accept(path) -> bool`` filters the contents of folders (so one folder can hold every product);
+    files named explicitly are kept, and a wrong one fails later with a clear message.
+    """
     items = [spec] if isinstance(spec, str) else list(spec)
     files: list[str] = []
     for item in items:
@@ -373,13 +377,46 @@ def list_files(spec: str | Sequence[str], exts: Sequence[str]) -> list[str]:
             if not part:
                 continue
             if os.path.isdir(part):
-                files += sorted(os.path.join(part, f) for f in os.listdir(part)
-                                if f.lower().endswith(tuple(exts)))
+                files += [f for f in sorted(os.path.join(part, n) for n in os.listdir(part)
+                                            if n.lower().endswith(tuple(exts)))
+                          if accept is None or accept(f)]
             elif os.path.isfile(part):
                 files.append(part)
             else:
                 raise InputError(f"{part}: no such file or folder")
     return files
+
+
+TB36_PRODUCTS = {"SPL1CTB", "SPL2SMP", "SPL2SMP_NRT", "SPL3SMP"}
+TB9_PRODUCTS = {"SPL3SMAP", "SPL2SMAP"}
+
+
+def product_kind(path: str) -> str:
+    """What a file offers for training: 'tb36', 'tb9', 'sm_fine', 'lst' or '' (from its contents)."""
+    try:
+        if is_raster(path):
+            rd = read_ease_raster(path)
+            names = [n.lower() for n in rd.names]
+            if "lst" in names:
+                return "lst"
+            if {"tb_v", "tb_h"} <= set(names):
+                return {"M36": "tb36", "M09": "tb9"}.get(rd.grid.name, "")
+            return ""
+        if path.lower().endswith((".hdf", ".hdf4")):
+            return "lst"
+        product = smap.identify(path)
+    except InputError:
+        return ""
+    if product in TB36_PRODUCTS:
+        return "tb36"
+    if product in TB9_PRODUCTS:
+        return "tb9"
+    return "sm_fine" if product == "SPL2SMAP_S" else ""
+
+
+def kind_filter(kind: str):
+    """An ``accept`` function for :func:`list_files` keeping files of one kind."""
+    return lambda path: product_kind(path) == kind
 
 
 def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, extent_crs: str | None = None,
@@ -393,8 +430,8 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     grid36 = _common_window([s.grid for s in lows.values()])
     grid9 = grid36.refine("M09")
     dates = sorted(d for d in lows if (start is None or d >= start) and (end is None or d <= end))
-    highs = _by_date(high, lambda p: smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(),
-                                                    extent_crs="EPSG:6933"))
+    highs = _by_date(high, lambda p: _raster_scene(p, ["tb_v", "tb_h"]) if is_raster(p) else
+                     smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(), extent_crs="EPSG:6933"))
     dates = [d for d in dates if d in highs]
     if not dates:
         raise InputError("no date has both a 36 km input file and a 9 km target file "
@@ -424,8 +461,9 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
     lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid))
-    tgts = _by_date(target, lambda p: smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(),
-                                                     extent_crs="EPSG:6933", grid_name=grid_name))
+    tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
+                    smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
+                                   grid_name=grid_name))
     dates = [d for d in sorted(lows) if d in lsts and d in tgts
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:

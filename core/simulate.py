@@ -1209,7 +1209,8 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
     """Write every day in the NASA product layouts (through core.smap_write) and GeoTIFFs.
 
     Returns {"low": SPL3SMP paths, "high": SPL3SMAP paths, "sm3": SPL2SMAP_S paths, "lst": LST GeoTIFFs,
-    "truth": true 9 km TB GeoTIFFs}. Every file carries ``series.attrs`` (simulated = true, the seed).
+    "truth": true 9 km TB GeoTIFFs, in the subfolder truth/ so a folder of products holds one 9 km TB
+    per day}. Every file carries ``series.attrs`` (simulated = true, the seed).
     Days whose AM pass misses the whole region get no SPL3SMP / SPL3SMAP file (a reader would find no
     valid data in the region); their 3 km, LST and truth files are written.
     """
@@ -1241,7 +1242,7 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
             [BandSpec("lst", "K", "simulated MODIS-like daytime (10:30) land surface temperature")],
             dict(md, product="simulated LST", time="10:30 local solar, Terra-like")))
         files["truth"].append(write_geotiff(
-            os.path.join(folder, f"TB9_TRUE_{tag}_SIM.tif"), series.grid9, [d.tb9_true_v, d.tb9_true_h],
+            os.path.join(folder, "truth", f"TB9_TRUE_{tag}_SIM.tif"), series.grid9, [d.tb9_true_v, d.tb9_true_h],
             [BandSpec("tb_v", "K", "true 9 km brightness temperature, V (area mean of the fine TB)"),
              BandSpec("tb_h", "K", "true 9 km brightness temperature, H (area mean of the fine TB)")],
             dict(md, product="simulated true 9 km TB", time="06:00 (AM pass)")))

@@ -1,0 +1,223 @@
+"""simulate → train → downscale / soilmoisture → difference through processing.run, on simulated scenes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+from smapdown.core.pipeline import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
+
+gdal.UseExceptions()
+DAY = "20150406"
+
+
+def bands(path):
+    ds = gdal.Open(str(path))
+    out = []
+    for i in range(ds.RasterCount):
+        a = ds.GetRasterBand(i + 1).ReadAsArray().astype(np.float64)
+        a[a == -9999] = np.nan
+        out.append(a)
+    return np.stack(out), ds.GetGeoTransform()
+
+
+@pytest.fixture(scope="session")
+def sim(provider, tmp_path_factory):
+    """A 4 x 4-cell simulated region over 8 days, written through smapdown:simulate."""
+    import processing
+
+    folder = tmp_path_factory.mktemp("sim")
+    res = processing.run("smapdown:simulate", {
+        "EXTENT": "-98.3,-96.7,36.0,37.2 [EPSG:4326]", "START": "2015-04-01", "DAYS": 8, "SEED": 3,
+        "CLIMATE": 0, "OUTPUT_FOLDER": str(folder)})
+    return folder, res
+
+
+@pytest.fixture(scope="session")
+def tiny_model(sim, tmp_path_factory):
+    """A small location-specific model trained in seconds through smapdown:train."""
+    import processing
+
+    folder, _ = sim
+    out = tmp_path_factory.mktemp("model")
+    res = processing.run("smapdown:train", {
+        "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "CASE": 0, "VALIDATION_DAYS": 2, "EPOCHS": 3,
+        "FEATURES": 8, "PATCHES_PER_EPOCH": 64, "PATCH": 16, "SEED": 1,
+        "OUTPUT_MODEL": str(out / "tiny.pt"), "OUTPUT_REPORT": str(out / "train.json")})
+    return res
+
+
+def test_simulate_writes_nasa_layouts_marked_simulated(sim):
+    folder, res = sim
+    low = res["LOW_FILES"].split(";")
+    assert len(low) >= 6 and all(Path(p).exists() for p in low)
+    assert res["SUBCELL_STD_LAND"] > 1.0
+    from smapdown.core import smap
+
+    assert smap.identify(low[0]) == "SPL3SMP"
+    scene = smap.read_smap(res["HIGH_FILES"].split(";")[0])
+    assert scene.product == "SPL3SMAP" and scene.attrs["simulated"] == "true" and scene.attrs["seed"] == "3"
+
+
+def test_train_loss_goes_down_and_writes_card_report_png(tiny_model):
+    model = Path(tiny_model["OUTPUT_MODEL"])
+    assert model.exists() and model.with_suffix(".json").exists()
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["training"]["data"] == "simulated"
+    assert card["training"]["case"] == "tb"
+    assert card["architecture"]["kwargs"]["features"] == 8
+    report = json.loads(Path(tiny_model["OUTPUT_REPORT"]).read_text())
+    hist = report["history"]
+    assert len(hist) == 3 and tiny_model["EPOCHS_DONE"] == 3
+    first = sum(hist[0]["train_mae"].values())
+    last = sum(hist[-1]["train_mae"].values())
+    assert last < first
+    assert Path(tiny_model["OUTPUT_REPORT"]).with_suffix(".png").exists()
+    assert np.isfinite(tiny_model["VAL_MAE_CNN_1"]) and np.isfinite(tiny_model["VAL_MAE_BICUBIC_1"])
+
+
+def test_downscale_outputs_metrics_and_mean_preservation(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low, high = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5", folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"
+    outs = {k: str(tmp_path / f"{k}.tif") for k in ("OUTPUT", "OUTPUT_BASELINE", "OUTPUT_DIFF_LOWRES",
+                                                     "OUTPUT_DIFF_CNN", "OUTPUT_UNCERTAINTY")}
+    res = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "REFERENCE": str(high),
+                                "OUTPUT_REPORT": str(tmp_path / "rep.json"), **outs})
+    assert res["DEVICE"] == "cpu"
+    cnn, gt = bands(res["OUTPUT"])
+    assert cnn.shape[0] == 2 and gt[1] == pytest.approx(9008.055210146)
+    from smapdown.core.pipeline import read_tb36
+
+    scene = read_tb36(str(low))
+    tb36 = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
+    blocks = np.nanmean(cnn.reshape(2, tb36.shape[1], 4, tb36.shape[2], 4), axis=(2, 4))
+    assert np.nanmax(np.abs(blocks - tb36)) <= 0.1
+    assert res["MEAN_PRESERVATION_ERROR"] <= 0.1
+    # nodata exactly where the 36 km input is nodata, never invented
+    np.testing.assert_array_equal(np.isnan(cnn), np.isnan(np.repeat(np.repeat(tb36, 4, 1), 4, 2)))
+    diff, _ = bands(res["OUTPUT_DIFF_CNN"])
+    ref = cnn - diff
+    assert np.nanmean(np.abs(diff)) == pytest.approx(res["MAE_CNN_TB_V"] / 2 + res["MAE_CNN_TB_H"] / 2, rel=0.05)
+    assert 140 < np.nanmin(ref) and np.nanmax(ref) < 320
+    unc, _ = bands(res["OUTPUT_UNCERTAINTY"])
+    assert np.nanmin(unc) >= 0 and np.isfinite(unc).any()
+    report = json.loads(Path(res["OUTPUT_REPORT"]).read_text())
+    assert "SPL3SMAP" in report["reference"] and "simulated" in report["reference"]
+    for band in ("tb_v", "tb_h"):
+        for method in ("cnn", "bicubic"):
+            assert set(report["bands"][band][method]) >= {"mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"}
+    assert Path(res["OUTPUT_REPORT"]).with_suffix(".html").exists()
+
+
+def test_downscale_tiled_equals_untiled(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    a = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "TILE": 32,
+                              "OUTPUT": str(tmp_path / "a.tif")})
+    b = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "TILE": 4096,
+                              "OUTPUT": str(tmp_path / "b.tif")})
+    np.testing.assert_allclose(bands(a["OUTPUT"])[0], bands(b["OUTPUT"])[0], atol=1e-3)
+
+
+def test_downscale_mean_preservation_measured_both_ways(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    off = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "MEAN_PRESERVE": False,
+                                "OUTPUT": str(tmp_path / "off.tif")})
+    on = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "MEAN_PRESERVE": True,
+                               "OUTPUT": str(tmp_path / "on.tif")})
+    assert on["MEAN_PRESERVATION_ERROR"] <= 0.1
+    assert off["MEAN_PRESERVATION_ERROR"] > on["MEAN_PRESERVATION_ERROR"]
+
+
+def test_bundled_models_exist_with_cards_saying_simulated():
+    from smapdown.model.io import load_model
+
+    for path in (DEFAULT_TB_MODEL, DEFAULT_SM_MODEL):
+        _, card = load_model(path)
+        assert card["training"]["data"] == "simulated"
+        assert Path(path).with_suffix(".json").exists()
+        assert Path(path).stat().st_size < 8_000_000
+
+
+def test_downscale_with_bundled_model_and_soil_moisture(run_alg, sim, tmp_path):
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    res = run_alg("downscale", {"INPUT": str(low), "OUTPUT": str(tmp_path / "tb9.tif")})
+    assert np.isfinite(bands(res["OUTPUT"])[0]).any()
+    sm = run_alg("soilmoisture", {"INPUT": str(low), "LST": str(folder / f"LST_{DAY}_SIM.tif"),
+                                  "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{DAY}_SIM.h5"),
+                                  "OUTPUT": str(tmp_path / "sm.tif"), "OUTPUT_DIFF": str(tmp_path / "smd.tif"),
+                                  "OUTPUT_REPORT": str(tmp_path / "sm.json")})
+    arr, gt = bands(sm["OUTPUT"])
+    assert gt[1] == pytest.approx(3002.6850700487)
+    assert np.nanmin(arr) >= 0 and np.nanmax(arr) <= 0.6
+    assert 0 <= sm["UBRMSE_CNN_SOIL_MOISTURE"] < 0.2
+    rep = json.loads(Path(sm["OUTPUT_REPORT"]).read_text())
+    assert "SPL2SMAP_S" in rep["reference"]
+
+
+def test_difference_resamples_reference_and_reports(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    tb9 = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"],
+                                "OUTPUT": str(tmp_path / "tb9.tif")})["OUTPUT"]
+    tb36 = run_alg("loadsmap", {"INPUT": str(low), "VARIABLES": "tb_v,tb_h", "OUTPUT": str(tmp_path / "tb36.tif")})
+    same = run_alg("difference", {"INPUT": tb9, "REFERENCE": tb9, "OUTPUT": str(tmp_path / "d0.tif")})
+    assert same["MAE"] == 0 and same["RESAMPLING"] == "same grid"
+    res = run_alg("difference", {"INPUT": tb9, "REFERENCE": tb36["OUTPUT"], "OUTPUT": str(tmp_path / "d.tif"),
+                                 "OUTPUT_REPORT": str(tmp_path / "d.json")})
+    assert "replicated" in res["RESAMPLING"]
+    assert res["MAE"] > 0  # sub-cell detail: the 9 km field differs from its replicated 36 km cells
+    d, _ = bands(res["OUTPUT"])
+    assert np.nanmax(np.abs(np.nanmean(d[0].reshape(d.shape[1] // 4, 4, -1, 4), axis=(1, 3)))) <= 0.1
+
+
+class CancelAfter(QgsProcessingFeedback):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.progressChanged.connect(self._tick)
+
+    def _tick(self, _):
+        self.n -= 1
+        if self.n <= 0:
+            self.cancel()
+
+
+def test_cancel_leaves_no_output(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    out = tmp_path / "c.tif"
+    with pytest.raises(QgsProcessingException, match="cancel"):
+        run_alg("downscale", {"INPUT": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "TILE": 32,
+                              "MODEL": tiny_model["OUTPUT_MODEL"], "OUTPUT": str(out)}, feedback=CancelAfter(1))
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".smapdown-")]
+
+
+def test_downscale_bad_inputs(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low = str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5")
+    high = str(folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5")
+    with pytest.raises(QgsProcessingException, match="36 km"):
+        run_alg("downscale", {"INPUT": high, "OUTPUT": str(tmp_path / "x.tif")})
+    evil = tmp_path / "evil.pt"
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "pwned",))
+
+    evil.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(QgsProcessingException, match="evil.pt"):
+        run_alg("downscale", {"INPUT": low, "MODEL": str(evil), "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(QgsProcessingException, match="REFERENCE"):
+        run_alg("downscale", {"INPUT": low, "MODEL": tiny_model["OUTPUT_MODEL"], "OUTPUT": str(tmp_path / "x.tif"),
+                              "OUTPUT_DIFF_CNN": str(tmp_path / "d.tif")})
+    assert not (tmp_path / "x.tif").exists()
