@@ -70,6 +70,15 @@ def crop_scene(scene: Scene, window: Grid) -> Scene:
     return Scene(scene.product, window, variables, scene.path, scene.date, scene.pass_, scene.attrs)
 
 
+def scene_on(scene: Scene, grid: Grid) -> Scene:
+    """``scene`` with every variable brought onto ``grid`` (NaN outside the scene's window)."""
+    if scene.grid == grid:
+        return scene
+    variables = {k: Variable(v.name, regrid(v.data, scene.grid, grid), v.units, v.long_name, v.role, v.source)
+                 for k, v in scene.variables.items()}
+    return Scene(scene.product, grid, variables, scene.path, scene.date, scene.pass_, scene.attrs)
+
+
 def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str | None = None) -> Scene:
     """36 km TB V and H from a SMAP product (L1C/L2/L3) or a 2-band raster on the M36 grid."""
     if not os.path.isfile(path):
@@ -85,7 +94,15 @@ def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str 
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
     if not np.isfinite(tb).any():
         raise InputError(f"{path}: no valid 36 km brightness temperature in the chosen extent")
+    if extent is None:  # a global file holding a region: work on the cells that have data
+        scene = crop_scene(scene, valid_window(scene.grid, np.isfinite(tb).any(axis=0)))
     return scene
+
+
+def valid_window(grid: Grid, valid: np.ndarray) -> Grid:
+    """The smallest window of ``grid`` holding every True cell of ``valid``."""
+    rows, cols = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+    return grid.window(int(rows[0]), int(cols[0]), int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1))
 
 
 def regrid(array: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
@@ -471,7 +488,7 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]
-        s36 = crop_scene(s, grid36) if s.grid != grid36 else s
+        s36 = scene_on(s, grid36)
         xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid))
         t = tgts[d]
         ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
@@ -507,12 +524,13 @@ def _span(d: dict) -> str:
 
 
 def _common_window(grids: Sequence[Grid]) -> Grid:
-    """The intersection of same-grid windows (the region every file covers)."""
+    """The window covering every day's cells with data (days with swath gaps leave NaN, not a smaller region)."""
     g0 = grids[0]
-    r0 = max(g.row_off for g in grids)
-    c0 = max(g.col_off for g in grids)
-    r1 = min(g.row_off + g.rows for g in grids)
-    c1 = min(g.col_off + g.cols for g in grids)
-    if r1 <= r0 or c1 <= c0:
-        raise InputError("the 36 km files do not overlap; choose an EXTENT they all cover")
-    return Grid(g0.name, r0, c0, r1 - r0, c1 - c0)
+    r0 = min(g.row_off for g in grids)
+    c0 = min(g.col_off for g in grids)
+    r1 = max(g.row_off + g.rows for g in grids)
+    c1 = max(g.col_off + g.cols for g in grids)
+    window = Grid(g0.name, r0, c0, r1 - r0, c1 - c0)
+    if window.rows * window.cols > 4 * sum(g.rows * g.cols for g in grids) / len(grids):
+        raise InputError("the 36 km files cover different regions; choose an EXTENT for training")
+    return window
