@@ -62,6 +62,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
         self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
                  "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
+        self.add(QgsProcessingParameterBoolean("LOCATION_SPECIFIC", self.tr("Location-specific"), defaultValue=True),
+                 "Learn the static sub-cell pattern of this region (land cover, water, soil) as the poster's "
+                 "networks do: the model then applies only to this region. Off: a general model for any place.")
         self.add_extent()
         for name, text in (("START", "First date (optional)"), ("END", "Last date (optional)")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
@@ -163,9 +166,14 @@ class TrainAlgorithm(SmapdownAlgorithm):
             features=self.parameterAsInt(parameters, "FEATURES", context),
             patches_per_epoch=self.parameterAsInt(parameters, "PATCHES_PER_EPOCH", context),
             patch=self.parameterAsInt(parameters, "PATCH", context),
-            residual=(case == "tb"), checkpoint=checkpoint)
-        extra = {"case": case, "grid": grid.name, "location_specific": True, **prov}
-        result = train(tr, val, config, core_feedback, card_extra={"training": extra})
+            residual=(case == "tb"), checkpoint=checkpoint,
+            location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context))
+        extra = {"case": case, "grid": grid.name, "location_specific": config.location, **prov}
+        card_extra: dict = {"training": extra}
+        if config.location:
+            card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
+                                      "rows": grid.rows, "cols": grid.cols}
+        result = train(tr, val, config, core_feedback, card_extra=card_extra)
         if result.canceled:
             feedback.reportError(f"Cancelled: keeping the model of epoch {len(result.history)}.", False)
         save_model(out_model, result.model, result.card)

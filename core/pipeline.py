@@ -189,6 +189,29 @@ class DownscaleResult:
     metrics: dict = field(default_factory=dict)
 
 
+def model_origin(model, card: dict, grid: Grid, path: str) -> tuple[int, int]:
+    """(row, col) of ``grid``'s first cell in a location-specific model's region; (0, 0) otherwise.
+
+    Raises InputError when the input does not overlap the region the model was trained for.
+    """
+    if getattr(model, "location", None) is None:
+        return (0, 0)
+    loc = card.get("location") or {}
+    try:
+        region = Grid(loc["grid"], loc["row_off"], loc["col_off"], loc["rows"], loc["cols"])
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"{path}: location-specific model without a valid 'location' in its card") from None
+    if region.name != grid.name:
+        raise InputError(f"{path}: the model was trained on the {region.name} grid, the output is {grid.name}")
+    r, c = grid.offset_in(region)
+    if r >= region.rows or c >= region.cols or r + grid.rows <= 0 or c + grid.cols <= 0:
+        lon, lat = region.lonlat(np.array([region.rows - 1, 0]), np.array([0, region.cols - 1]))
+        raise InputError(f"{path}: this location-specific model knows only its training region "
+                         f"(lon {lon[0]:.2f}..{lon[1]:.2f}, lat {lat[0]:.2f}..{lat[1]:.2f}); the input does "
+                         "not overlap it. Use a general model or train one for this region.")
+    return (r, c)
+
+
 def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float:
     """Largest |mean of a valid fine block − its coarse value| (K), over blocks valid in both."""
     c, h, w = fine.shape
@@ -220,13 +243,15 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     feedback.info(f"Upsampling {scene36.grid.rows} x {scene36.grid.cols} cells of 36 km TB to 9 km")
     base = upsample_bicubic(tb36, 4)
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile})")
-    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback)
+    origin = model_origin(model, card, grid9, path)
+    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback, origin=origin)
     raw_err = block_mean_error(cnn, tb36, 4)
     if mean_preserve:
         cnn = preserve(cnn, tb36, 4)
     spread = None
     if uncertainty:
-        spread = _tta_spread(model, card, base, tile, str(dev), feedback, tb36 if mean_preserve else None)
+        with model.without_location():  # the static map is the same under every flip: no spread from it
+            spread = _tta_spread(model, card, base, tile, str(dev), feedback, tb36 if mean_preserve else None)
     result = DownscaleResult(grid9, cnn, base, str(dev), card, uncertainty=spread)
     result.metrics["mean_preservation"] = {
         "max_abs_block_mean_minus_36km_K_without": raw_err,
@@ -339,7 +364,8 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
     x = sm_inputs(scene36, lst, grid)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
-    sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback)[0]
+    sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
+                       origin=model_origin(model, card, grid, path))[0]
     sm = np.clip(sm, 0.0, 0.6)
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
     if reference:

@@ -53,6 +53,7 @@ def predict_tiled(
     feedback: Feedback | None = None,
     valid_mask: np.ndarray | None = None,
     bf16: bool = False,
+    origin: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """Apply the network to a (C_in, H, W) float32 raster (NaN = invalid); return (C_out, H, W) float32.
 
@@ -64,7 +65,8 @@ def predict_tiled(
     AMX/AVX512-BF16; the residual skip stays fp32; measured difference from fp32 on the default net:
     ~1e-4 rms, 4e-4 max of the band std, i.e. < 0.01 K for TB). The model is returned to its
     device and mode afterwards. Progress is reported per tile and cancelling raises
-    :class:`~smapdown.core.errors.Canceled`.
+    :class:`~smapdown.core.errors.Canceled`. ``origin`` is the (row, col) of ``inputs[:, 0, 0]`` in the
+    region of a location-specific model (ignored by other models).
     """
     fb = feedback or SILENT
     validate_card(card)
@@ -116,7 +118,8 @@ def predict_tiled(
                     xn = normalise(x[:, er0:er1, ec0:ec1], in_mean, in_std)
                     t = torch.from_numpy(xn)[None].to(dev).contiguous(memory_format=fmt)
                     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(bf16)):
-                        y = model(t)
+                        y = model(t, (origin[0] + er0, origin[1] + ec0)) if model.location is not None \
+                            else model(t)
                     y = y[0, :, r0 - er0:r1 - er0, c0 - ec0:c1 - ec0].float().cpu().numpy()
                     y = y * out_std[:, None, None] + out_mean[:, None, None]
                     y[:, ~core_valid] = np.nan

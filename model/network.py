@@ -13,7 +13,9 @@ With the defaults that is 890 242 parameters and ~1.78 MFLOP per output pixel.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -51,6 +53,11 @@ class DownscaleCNN(nn.Module):
         dilation: dilation of the second branch (2: a 5x5 footprint from 3x3 taps).
         residual: add the first ``out_channels`` input bands to the output (needs
             in_channels >= out_channels).
+        location_shape: (rows, cols) of a training region for a LOCATION-SPECIFIC model: a learned static
+            map (one value per fine pixel and output band, normalised units) added to the output. It is
+            the explicit form of what the poster's region-bound networks learn: the fixed sub-cell
+            pattern of one place (land cover, water, soil) that 36 km TB alone cannot reveal. ``forward``
+            then takes each sample's ``origin`` in that region; outside the region the map adds nothing.
 
     The network works on normalised NCHW tensors; see :mod:`smapdown.model.io` for the normalisation the
     model card carries and :func:`smapdown.model.inference.predict_tiled` for running it on rasters.
@@ -66,6 +73,7 @@ class DownscaleCNN(nn.Module):
         layers_per_group: int = 1,
         dilation: int = 2,
         residual: bool = True,
+        location_shape: tuple[int, int] | list[int] | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
@@ -82,6 +90,13 @@ class DownscaleCNN(nn.Module):
             "groups": groups, "layers_per_group": layers_per_group, "dilation": dilation,
             "residual": bool(residual),
         }
+        if location_shape is not None:
+            if len(location_shape) != 2 or min(int(v) for v in location_shape) < 1:
+                raise InputError(f"DownscaleCNN: location_shape must be (rows, cols), got {location_shape!r}.")
+            self.config["location_shape"] = [int(v) for v in location_shape]
+            self.location = nn.Parameter(torch.zeros(out_channels, *self.config["location_shape"]))
+        else:
+            self.location = None
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.residual = bool(residual)
@@ -111,16 +126,46 @@ class DownscaleCNN(nn.Module):
         """Multiply-accumulates per output pixel (x2 for FLOPs: ~1.78 MFLOP for the defaults)."""
         return sum(m.weight.numel() for m in self.modules() if isinstance(m, nn.Conv2d))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @contextlib.contextmanager
+    def without_location(self) -> Iterator[None]:
+        """Run as a plain (not location-specific) network inside the block, e.g. for flipped inputs."""
+        saved = self.location
+        self.location = None
+        try:
+            yield
+        finally:
+            self.location = saved
+
+    def location_crop(self, origins: list[tuple[int, int]], rows: int, cols: int) -> torch.Tensor:
+        """(N, out_channels, rows, cols) of the static map at each origin (zero outside the region)."""
+        assert self.location is not None
+        lr, lc = self.location.shape[1:]
+        out = self.location.new_zeros((len(origins), self.out_channels, rows, cols))
+        for i, (r0, c0) in enumerate(origins):
+            a0, a1 = max(r0, 0), min(r0 + rows, lr)
+            b0, b1 = max(c0, 0), min(c0 + cols, lc)
+            if a1 > a0 and b1 > b0:
+                out[i, :, a0 - r0:a1 - r0, b0 - c0:b1 - c0] = self.location[:, a0:a1, b0:b1]
+        return out
+
+    def forward(self, x: torch.Tensor, origin: tuple[int, int] | list[tuple[int, int]] | None = None
+                ) -> torch.Tensor:
         """Map normalised inputs (N, in_channels, H, W) to normalised outputs (N, out_channels, H, W).
 
         With ``residual`` the output is ``head(body(x)) + x[:, :out_channels]``: the input bands must be
-        normalised with the same statistics as the output bands (the model card does this).
+        normalised with the same statistics as the output bands (the model card does this). A
+        location-specific model also adds its static map; ``origin`` is the (row, col) of ``x[..., 0, 0]``
+        in the training region, one pair for the batch or one per sample.
         """
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise InputError(
                 f"DownscaleCNN expects a (N, {self.in_channels}, H, W) tensor, got {tuple(x.shape)}.")
         y = self.head(self.body(x))
+        if self.location is not None:
+            if origin is None:
+                raise InputError("a location-specific DownscaleCNN needs the origin of its input in the region")
+            origins = [tuple(origin)] * x.shape[0] if isinstance(origin[0], int) else list(origin)
+            y = y + self.location_crop(origins, x.shape[2], x.shape[3]).to(y.dtype)
         if self.residual:
             # add in the wider of the two dtypes: under bf16 autocast the skip stays exact in fp32
             skip = x[:, : self.out_channels]

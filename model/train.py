@@ -21,6 +21,10 @@ Design notes
 * **Reproducibility.** One seed drives the weights (torch) and the patch draws (numpy, reseeded per epoch
   from ``(seed, epoch)``), deterministic algorithms are switched on for the run, so the same seed gives
   the same model and a resumed run continues exactly as an uninterrupted one would.
+* **Precision.** ``bf16=True`` runs the forward pass and the loss under ``torch.autocast`` with bfloat16
+  (no loss scaling is needed: bfloat16 has fp32's exponent range). The master weights and Adam's state stay
+  fp32, the network's residual skip is added in fp32 (as in inference), and the card records
+  ``training.precision``.
 * **Validation** runs the network on whole validation images with :func:`predict_tiled` (not patches)
   and compares per band, in physical units, with the residual input itself (the bicubic upsampling).
 """
@@ -73,6 +77,14 @@ class TrainConfig:
     """Input bands that must be valid for a pixel to count (default: the first ``out_channels``)."""
     min_valid_fraction: float = 0.5
     val_tile: int = 256
+    bf16: bool = False
+    """Run the forward pass and the loss under bfloat16 autocast (CPU or CUDA); weights, optimiser state,
+    the residual add and the L2 penalty stay fp32, and validation uses ``predict_tiled(..., bf16=True)``.
+    Several times faster on CPUs with AMX / AVX512-BF16 and on recent GPUs (see ``bench/``)."""
+    location: bool = False
+    """Location-specific model: learn a static sub-cell map of the training region (see DownscaleCNN)."""
+    location_lr_scale: float = 100.0
+    """The static map is a per-pixel bias, not a kernel: it learns at ``lr * location_lr_scale``."""
 
 
 @dataclass
@@ -219,7 +231,7 @@ class _CancelOnly(Feedback):
 
 
 def _validate(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.device, tile: int,
-              feedback: Feedback) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+              feedback: Feedback, bf16: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Whole-image MAE per output band (physical units) of the CNN and of the residual input.
 
     Pixels count where the target and the prediction (hence the mask inputs) are valid; the baseline is
@@ -229,7 +241,7 @@ def _validate(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.
     err, base, cnt = np.zeros(k), np.zeros(k), np.zeros(k)
     for d in range(val.inputs.shape[0]):
         pred = predict_tiled(model, card, val.inputs[d], tile=tile, device=str(device),
-                             feedback=_CancelOnly(feedback))
+                             feedback=_CancelOnly(feedback), bf16=bf16)
         target = val.targets[d].astype(np.float64)
         ok = np.isfinite(target) & np.isfinite(pred)
         if model.residual:
@@ -320,6 +332,9 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
         raise InputError(f"card_extra may not set {', '.join(clash)}: train() computes them.")
 
     dev = resolve_device(config.device)
+    if config.bf16 and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InputError(f"bf16 training was requested but the GPU {dev} does not support bfloat16; "
+                         "train with bf16 off.")
     threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
 
     in_mean, in_std = _band_stats(data.inputs, data.input_names)
@@ -347,7 +362,8 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
             torch.manual_seed(config.seed)
             model = DownscaleCNN(in_channels=n_in, out_channels=n_out, features=config.features,
                                  groups=config.groups, layers_per_group=config.layers_per_group,
-                                 dilation=config.dilation, residual=config.residual)
+                                 dilation=config.dilation, residual=config.residual,
+                                 location_shape=tuple(data.inputs.shape[2:]) if config.location else None)
             card = _base_card(data, config, model, norm, mask)
             return _run(model, card, data, val, config, fb, dev, threads, origins, p, card_extra, t_start)
     finally:
@@ -362,7 +378,10 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
     n_out = model.out_channels
     mask = card["mask_channels"]
     model.to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": config.lr}]
+    if model.location is not None:
+        groups.append({"params": [model.location], "lr": config.lr * config.location_lr_scale})
+    opt = torch.optim.Adam(groups, lr=config.lr)
     kernels = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     history: list[dict] = []
     start_epoch = 0
@@ -395,7 +414,9 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
         t_epoch = time.perf_counter()
         rng = np.random.default_rng([config.seed, epoch])
         pick = origins[rng.integers(0, len(origins), size=config.patches_per_epoch)]
-        model.train()
+        # channels_last (NHWC) is oneDNN's fast layout for these convolutions (~1.1x fp32, ~1.4x bf16 per
+        # step on a CPU with AMX); re-applied every epoch because predict_tiled hands the model back NCHW
+        model.train().to(memory_format=torch.channels_last)
         band_err = torch.zeros(n_out, dtype=torch.float64)
         band_cnt = torch.zeros(n_out, dtype=torch.float64)
         for b in range(batches):
@@ -406,11 +427,15 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
             xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
             ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
             valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
-            x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(dev)
+            x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(dev).contiguous(
+                memory_format=torch.channels_last)
             y = torch.from_numpy(_normalise_batch(ys, out_mean, out_std)).to(dev)
             m = torch.from_numpy(valid.astype(np.float32)).to(dev)
-            err = (model(x) - y).abs() * m
-            loss = err.sum() / m.sum().clamp(min=1.0)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(config.bf16)):
+                # the residual add (and so the output) is fp32 under autocast; .float() covers residual=False
+                out = model(x, [(int(r), int(c)) for _, r, c in sel]) if model.location is not None else model(x)
+                err = (out.float() - y).abs() * m
+                loss = err.sum() / m.sum().clamp(min=1.0)
             if config.weight_decay:
                 loss = loss + config.weight_decay * sum((w * w).sum() for w in kernels)
             opt.zero_grad(set_to_none=True)
@@ -428,7 +453,7 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
                        "val_mae": None, "val_mae_baseline": None, "val_pixels": None}
         if val is not None:
             try:
-                v_mae, v_base, v_cnt = _validate(model, card, val, dev, config.val_tile, fb)
+                v_mae, v_base, v_cnt = _validate(model, card, val, dev, config.val_tile, fb, config.bf16)
             except Canceled:
                 canceled = True
                 break
@@ -467,6 +492,7 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
         "epochs": config.epochs, "epochs_done": len(history), "canceled": canceled,
         "batch_size": config.batch_size, "patch": p, "patches_per_epoch": config.patches_per_epoch,
         "min_valid_fraction": config.min_valid_fraction, "seed": config.seed,
+        "precision": "bf16-autocast" if config.bf16 else "fp32",
         "device": str(dev), "threads": threads, "torch_version": torch.__version__,
         "days": int(data.inputs.shape[0]), "first_date": str(min(data.dates)),
         "last_date": str(max(data.dates)),
