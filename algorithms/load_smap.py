@@ -11,6 +11,7 @@ from qgis.core import (
 )
 
 from ..core import smap
+from ..core.pipeline import crop_to_data
 from ..core.raster import write_scene
 from .base import SmapdownAlgorithm, style_for_roles
 
@@ -61,6 +62,8 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
 
         feedback.pushInfo(f"Reading {path}")
         scene = smap.read_smap(path, variables=variables, pass_=pass_, extent=extent, extent_crs=crs)
+        if extent is None:
+            scene = crop_to_data(scene)
         feedback.pushInfo(f"{scene.label}: {', '.join(scene.variables)} on {scene.grid.name} "
                           f"window {scene.grid.rows} x {scene.grid.cols} "
                           f"({100 * scene.valid_fraction():.1f}% cells with data)")

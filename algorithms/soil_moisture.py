@@ -14,7 +14,7 @@ from qgis.core import (
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import DEVICES, SmapdownAlgorithm, device_param, report_outputs
+from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs
 
 GRIDS = ["M03", "M09"]
 SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
@@ -54,6 +54,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRIDS, defaultValue=0),
                  "EASE-Grid 2.0 3 km (M03) or 9 km (M09).")
         device_param(self)
+        precision_param(self)
         self.add_extent()
         self.add(QgsProcessingParameterFile(
             self.REFERENCE, self.tr("Soil-moisture reference (optional)"), optional=True,
@@ -90,8 +91,8 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
             raise QgsProcessingException("The difference map needs a soil-moisture REFERENCE; none was given.")
 
         scene = pipeline.read_tb36(path, extent, crs)
-        res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference,
-                                              feedback=core_feedback)
+        res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
+                                              bf16=self.parameterAsBoolean(parameters, "BF16", context))
         feedback.pushInfo(f"Device used: {res.device}")
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,

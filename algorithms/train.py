@@ -18,7 +18,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from .base import DEVICES, SmapdownAlgorithm, device_param
+from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
 
 CASES = ["tb", "soil moisture"]
 GRIDS = ["M03", "M09"]
@@ -82,6 +82,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                                               QgsProcessingParameterNumber.Double, defaultValue=1e-4, minValue=0),
                  "Weight of the L2 penalty on the convolution kernels added to the loss.")
         device_param(self)
+        precision_param(self)
         self.add(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), minValue=0, defaultValue=0),
                  "Same seed and data: same model.")
         self.add(QgsProcessingParameterNumber("FEATURES", self.tr("Kernels per branch"), minValue=4,
@@ -167,7 +168,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
             patches_per_epoch=self.parameterAsInt(parameters, "PATCHES_PER_EPOCH", context),
             patch=self.parameterAsInt(parameters, "PATCH", context),
             residual=(case == "tb"), checkpoint=checkpoint,
-            location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context))
+            location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context),
+            bf16=self.parameterAsBoolean(parameters, "BF16", context))
         extra = {"case": case, "grid": grid.name, "location_specific": config.location, **prov}
         card_extra: dict = {"training": extra}
         if config.location:

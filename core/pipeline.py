@@ -94,9 +94,19 @@ def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str 
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
     if not np.isfinite(tb).any():
         raise InputError(f"{path}: no valid 36 km brightness temperature in the chosen extent")
-    if extent is None:  # a global file holding a region: work on the cells that have data
-        scene = crop_scene(scene, valid_window(scene.grid, np.isfinite(tb).any(axis=0)))
-    return scene
+    return scene if extent is not None else crop_to_data(scene)
+
+
+def crop_to_data(scene: Scene) -> Scene:
+    """``scene`` on the smallest window holding every cell where some variable has data.
+
+    A global file that holds a region (a subset, a simulation) is then worked on and written at the size
+    of its data; a scene without any data is returned unchanged.
+    """
+    valid = np.zeros(scene.grid.shape, bool)
+    for v in scene.variables.values():
+        valid |= np.isfinite(v.data)
+    return crop_scene(scene, valid_window(scene.grid, valid)) if valid.any() else scene
 
 
 def valid_window(grid: Grid, valid: np.ndarray) -> Grid:
@@ -225,7 +235,7 @@ def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float
 
 def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto",
               mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
-              tile: int = 256, feedback: Feedback = SILENT) -> DownscaleResult:
+              tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False) -> DownscaleResult:
     """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics."""
     from ..model.inference import mean_preserve as preserve
     from ..model.inference import predict_tiled, resolve_device, upsample_bicubic
@@ -244,7 +254,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     base = upsample_bicubic(tb36, 4)
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile})")
     origin = model_origin(model, card, grid9, path)
-    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback, origin=origin)
+    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
     if mean_preserve:
         cnn = preserve(cnn, tb36, 4)
@@ -341,7 +351,7 @@ def read_lst_on(path: str, grid: Grid, feedback: Feedback = SILENT) -> np.ndarra
 
 def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None = None,
                            grid_name: str = "M03", device: str = "auto", reference: str | None = None,
-                           tile: int = 256, feedback: Feedback = SILENT) -> SoilMoistureResult:
+                           tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False) -> SoilMoistureResult:
     """Soil moisture on M09/M03 from 36 km TB and MODIS LST with the case-2 CNN; metrics vs a reference."""
     from ..model.inference import predict_tiled, resolve_device
     from ..model.io import load_model
@@ -365,7 +375,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     x = sm_inputs(scene36, lst, grid)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
-                       origin=model_origin(model, card, grid, path))[0]
+                       origin=model_origin(model, card, grid, path), bf16=bf16)[0]
     sm = np.clip(sm, 0.0, 0.6)
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
     if reference:

@@ -60,7 +60,7 @@ def region_files(name: str, row: int, col: int, size: int, climate: str, water: 
         with open(meta) as f:
             saved = json.load(f)
         return saved["files"], saved["variability"]
-    grid = Grid("M36", row - size // 2, col - size // 2, size, size)
+    grid = region_grid((name, row, col, size))
     t = time.time()
     series = simulate.simulate_region(grid, START, days, seed, climate=climate, water=water)
     files = simulate.write_series(series, folder)
@@ -79,11 +79,17 @@ def concat(parts: list[TrainingData]) -> TrainingData:
                         p0.output_units)
 
 
-def evaluate_tb(model_path: str, files: dict, days: list[int]) -> dict:
+def region_grid(spec: tuple) -> Grid:
+    """The M36 window of a region spec (name, row, col, size, ...)."""
+    _, row, col, size = spec[:4]
+    return Grid("M36", row - size // 2, col - size // 2, size, size)
+
+
+def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> dict:
     """Pooled metrics over ``days`` of the CNN and bicubic, vs radar-guided 9 km TB and vs true 9 km TB."""
     pooled: dict[str, list] = {k: [] for k in ("cnn", "bic", "radar", "truth")}
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i])
+        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
         res = pipeline.downscale(scene, model_path, reference=files["high"][i])
         truth = read_ease_raster(files["truth"][i])
         pooled["cnn"].append(res.cnn)
@@ -105,11 +111,11 @@ def evaluate_tb(model_path: str, files: dict, days: list[int]) -> dict:
     return out
 
 
-def evaluate_sm(model_path: str, files: dict, days: list[int]) -> dict:
+def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid) -> dict:
     """Pooled ubRMSE/RMSE/bias/R of the soil-moisture CNN vs the noisy SPL2SMAP_S-like 3 km target."""
     est, ref = [], []
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i])
+        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
         res = pipeline.estimate_soil_moisture(scene, files["lst"][i], model_path, reference=files["sm3"][i])
         est.append(res.sm.ravel())
         ref.append(res.reference.ravel())
@@ -156,7 +162,7 @@ def run_tb(args) -> None:
     held = {}
     for name, row, col, size, climate, water, seed in TEST_REGIONS:
         files, var = region_files(name, row, col, size, climate, water, seed, args.test_days)
-        ev = evaluate_tb(out, files, list(range(args.test_days)))
+        ev = evaluate_tb(out, files, list(range(len(files["low"]))), region_grid((name, row, col, size)))
         held[name] = {"climate": climate, "water": water, "seed": seed, "days": args.test_days,
                       "subcell_std_true_tb9_K": var, "metrics": ev}
         print(f"held-out region {name}: {fmt(ev)}")
@@ -187,7 +193,7 @@ def run_sm(args) -> None:
     held = {}
     for name, row, col, size, climate, water, seed in TEST_REGIONS:
         files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
-        ev = evaluate_sm(out, files, list(range(args.test_days)))
+        ev = evaluate_sm(out, files, list(range(len(files["low"]))), region_grid((name, row, col, size)))
         held[name] = {"climate": climate, "water": water, "seed": seed, "metrics_vs_noisy_3km_target": ev}
         print(f"held-out region {name}: ubRMSE {ev['ubrmse']:.4f} m3/m3, R {ev['r']:.3f}")
     finish_card(out, {"validation": {"held_out_regions": held, "requirement": "SMAP mission: ubRMSE <= 0.04 m3/m3"}})
@@ -197,14 +203,21 @@ def run_location(args) -> None:
     name, row, col, size, climate, water, seed = TRAIN_REGIONS[0]
     files, var = region_files(name, row, col, size, climate, water, seed + 100, args.days)
     radar_days = args.days - args.after_days
-    data, grid9, prov = pipeline.tb_training_data(files["low"][:radar_days], files["high"][:radar_days])
+    data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"],
+                                                  end=START + dt.timedelta(days=radar_days - 1))
     tr, val = split_by_date(data, args.val_days)
-    cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0)
+    cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
+                      location=True)
     t = time.time()
-    res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "tb", **prov}})
+    loc = {"grid": grid9.name, "row_off": grid9.row_off, "col_off": grid9.col_off, "rows": grid9.rows,
+           "cols": grid9.cols}
+    res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "tb", **prov}, "location": loc})
     path = os.path.join(ROOT, "build", "location_model.pt")
     save_model(path, res.model, res.card)
-    ev = evaluate_tb(path, files, list(range(radar_days, args.days)))
+    dates = [pipeline.read_tb36(p).date for p in files["low"]]
+    last_radar = START + dt.timedelta(days=radar_days - 1)
+    after = [i for i, d in enumerate(dates) if d > last_radar]
+    ev = evaluate_tb(path, files, after, region_grid(TRAIN_REGIONS[0]))
     out = {"region": name, "climate": climate, "seed": seed + 100, "train_days": radar_days - args.val_days,
            "evaluated_days_after_training_period": args.after_days, "features": args.features,
            "epochs": args.epochs, "train_seconds": round(time.time() - t), "subcell_std_true_tb9_K": var,
