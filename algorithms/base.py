@@ -141,7 +141,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
 
     def add_extent(self) -> None:
         """The optional EXTENT parameter every reader understands."""
-        self.add(QgsProcessingParameterExtent("EXTENT", self.tr("Extent (optional)"), optional=True),
+        self.add(QgsProcessingParameterExtent("EXTENT", self.tr("Extent"), optional=True),
                  "Only read and process cells intersecting this extent (any CRS). "
                  "Empty: the whole input.")
 

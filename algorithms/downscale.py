@@ -58,7 +58,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterEnum(self.PASS, self.tr("Pass"),
                                             options=["Default (AM)", "AM", "PM"], defaultValue=0),
                  "AM or PM for products that carry both (SPL3SMP).", advanced=True)
-        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file (optional)"), optional=True,
+        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), optional=True,
                                             fileFilter="smapdown model (*.pt)"),
                  "A model written by 'Train downscaling network'. Empty: the bundled general model "
                  "(trained on simulated scenes).")
@@ -66,7 +66,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         precision_param(self)
         self.add_extent()
         self.add(QgsProcessingParameterFile(
-            self.REFERENCE, self.tr("9 km reference (optional)"), optional=True,
+            self.REFERENCE, self.tr("9 km reference"), optional=True,
             fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
             "9 km TB to compare with: an SPL3SMAP/SPL2SMAP file (tb_v/h_disaggregated) or a V/H raster.")
         self.add(QgsProcessingParameterBoolean(self.MEAN_PRESERVE, self.tr("Preserve 36 km means"),

@@ -47,7 +47,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
             self.LST, self.tr("Land surface temperature (MODIS or raster)"),
             fileFilter="MODIS HDF4 (*.hdf *.HDF);;GeoTIFF (*.tif *.tiff);;All files (*)"),
             "MOD11A1/MYD11A1 daytime LST, or a raster of LST in K in any CRS; area-averaged onto the grid.")
-        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file (optional)"), optional=True,
+        self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), optional=True,
                                             fileFilter="smapdown model (*.pt)"),
                  "A soil-moisture model from 'Train downscaling network' (case soil moisture). Empty: the "
                  "bundled model (trained on simulated scenes).")
@@ -57,7 +57,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         precision_param(self)
         self.add_extent()
         self.add(QgsProcessingParameterFile(
-            self.REFERENCE, self.tr("Soil-moisture reference (optional)"), optional=True,
+            self.REFERENCE, self.tr("Soil-moisture reference"), optional=True,
             fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
             "An SPL2SMAP_S file (3 km / 1 km soil moisture) or a soil-moisture raster on an EASE2 grid.")
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Soil moisture")),

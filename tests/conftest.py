@@ -108,3 +108,15 @@ def run_alg(provider):
         return processing.run(f"smapdown:{name}", params, feedback=feedback or QgsProcessingFeedback())
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sim(provider, tmp_path_factory):
+    """A 4 x 4-cell simulated region over 8 days, written through smapdown:simulate."""
+    import processing
+
+    folder = tmp_path_factory.mktemp("sim")
+    res = processing.run("smapdown:simulate", {
+        "EXTENT": "-98.3,-96.7,36.0,37.2 [EPSG:4326]", "START": "2015-04-01", "DAYS": 8, "SEED": 3,
+        "CLIMATE": 0, "OUTPUT_FOLDER": str(folder)})
+    return folder, res

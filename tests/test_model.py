@@ -347,12 +347,27 @@ def test_training_learns_and_beats_bicubic(trained, data, tmp_path):
     tr, _ = data
     assert norm["inputs"]["mean"][0] == pytest.approx(np.nanmean(tr.inputs[:, 0]), rel=1e-6)
     assert card["training"]["device"] == "cpu" and card["training"]["epochs_done"] == 5
+    assert card["training"]["precision"] == "fp32"
     assert card["validation"]["mae"] == last["val_mae"] and card["licence"] == "CC0"
     assert not res.canceled and not res.model.training
     assert next(res.model.parameters()).device.type == "cpu"
     save_model(tmp_path / "t.pt", res.model, res.card)
     model, card2 = load_model(tmp_path / "t.pt")
     assert card2["validation"]["mae_baseline"] == last["val_mae_baseline"]
+
+
+def test_bf16_training_learns_and_beats_bicubic(trained, data):
+    tr, va = data
+    res = train(tr, va, TrainConfig(epochs=5, bf16=True, **FAST))
+    first, last = res.history[0], res.history[-1]
+    ref = trained[0].history[-1]
+    for band in ("tbv", "tbh"):
+        assert last["train_mae"][band] < first["train_mae"][band]
+        assert last["val_mae"][band] < 0.8 * last["val_mae_baseline"][band]
+        # bf16 rounding must not cost more than a fraction of what fp32 training reaches
+        assert last["val_mae"][band] < 1.25 * ref["val_mae"][band] + 0.05
+    assert res.card["training"]["precision"] == "bf16-autocast"
+    assert all(p.dtype == torch.float32 for p in res.model.parameters())
 
 
 def _weights(res):
