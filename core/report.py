@@ -14,12 +14,12 @@ from .errors import InputError
 _ORDER = ["n", "mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"]
 
 
-def _clean(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """JSON-safe copy: NaN/inf become None, numpy scalars become Python numbers."""
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -77,7 +77,7 @@ def _html(title: str, report: dict) -> str:
 def write_report(path: str, title: str, report: dict) -> tuple[str, str]:
     """Write ``report`` as JSON at ``path`` (extension forced to .json) and HTML beside it."""
     base = os.path.splitext(path)[0]
-    data = _clean({"title": title, **report})
+    data = json_safe({"title": title, **report})
     j = atomic_write_text(base + ".json", json.dumps(data, indent=2, allow_nan=False))
     h = atomic_write_text(base + ".html", _html(title, data))
     return j, h

@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${DEMO_OUTPUT:-$ROOT/demo-output}
 QP="$ROOT/.venv/bin/qgis_process"
 export XDG_CACHE_HOME="$ROOT/.qgis/cache" XDG_CONFIG_HOME="$ROOT/.qgis/config"
-EPOCHS=${DEMO_EPOCHS:-12}
+EPOCHS=${DEMO_EPOCHS:-15}
 rm -rf "$OUT"; mkdir -p "$OUT"
 T0=$(date +%s)
 step() { echo; echo "== [$(( $(date +%s) - T0 )) s] $*"; }
@@ -23,12 +23,12 @@ run() {  # run ALG K=V ...  -> JSON in $OUT/<name>.json
 }
 
 step "1. simulate 8 x 8 cells of 36 km (288 km) in Oklahoma, 2015-04-01 + 40 days (SIMULATED data)"
-run simulate smapdown:simulate EXTENT="-99.6,-96.4,34.9,37.5 [EPSG:4326]" START=2015-04-01 DAYS=40 SEED=7 \
+run simulate smapdown:simulate EXTENT="-9584000,-9297000,4252500,4539500 [EPSG:6933]" START=2015-04-01 DAYS=40 SEED=7 \
     CLIMATE=0 OUTPUT_FOLDER="$OUT/scenes"
 S="$OUT/scenes"
 step "2. train a location-specific network on the radar period 2015-04-01..2015-04-30 ($EPOCHS epochs)"
 run train smapdown:train INPUT_LOW="$S" INPUT_HIGH="$S" CASE=0 END=2015-04-30 VALIDATION_DAYS=5 \
-    EPOCHS="$EPOCHS" SEED=0 FEATURES=${DEMO_FEATURES:-32} PATCHES_PER_EPOCH=256 \
+    EPOCHS="$EPOCHS" SEED=0 FEATURES=${DEMO_FEATURES:-32} PATCHES_PER_EPOCH=256 BF16=true \
     OUTPUT_MODEL="$OUT/location_model.pt" OUTPUT_REPORT="$OUT/train_report.json"
 DAY=20150505
 LOW="$S/SMAP_L3_SM_P_${DAY}_SIM.h5"; HIGH="$S/SMAP_L3_SM_AP_${DAY}_SIM.h5"

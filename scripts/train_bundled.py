@@ -32,6 +32,7 @@ from smapdown.core.feedback import PrintFeedback  # noqa: E402
 from smapdown.core.grid import Grid  # noqa: E402
 from smapdown.core.metrics import compare  # noqa: E402
 from smapdown.core.raster import read_ease_raster  # noqa: E402
+from smapdown.core.report import json_safe  # noqa: E402
 from smapdown.model.io import load_model, save_model, write_card_json  # noqa: E402
 from smapdown.model.train import TrainConfig, TrainingData, split_by_date, train  # noqa: E402
 
@@ -145,8 +146,8 @@ def run_tb(args) -> None:
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
         data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"])
         parts.append(data)
-        regions[name] = {"climate": climate, "water": water, "seed": seed, "region": prov["region"],
-                         "subcell_std_true_tb9_K": var}
+        regions[name] = json_safe({"climate": climate, "water": water, "seed": seed, "region": prov["region"],
+                                   "subcell_std_true_tb9_K": var})
     data = concat(parts)
     tr, val = split_by_date(data, args.val_days)
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
@@ -163,8 +164,8 @@ def run_tb(args) -> None:
     for name, row, col, size, climate, water, seed in TEST_REGIONS:
         files, var = region_files(name, row, col, size, climate, water, seed, args.test_days)
         ev = evaluate_tb(out, files, list(range(len(files["low"]))), region_grid((name, row, col, size)))
-        held[name] = {"climate": climate, "water": water, "seed": seed, "days": args.test_days,
-                      "subcell_std_true_tb9_K": var, "metrics": ev}
+        held[name] = json_safe({"climate": climate, "water": water, "seed": seed, "days": len(files["low"]),
+                                "subcell_std_true_tb9_K": var, "metrics": ev})
         print(f"held-out region {name}: {fmt(ev)}")
     card = finish_card(out, {"validation": {"held_out_regions": held, "held_out_note":
                        "regions and seeds never used in training; simulated data; reference 'radar' is the "
@@ -194,7 +195,7 @@ def run_sm(args) -> None:
     for name, row, col, size, climate, water, seed in TEST_REGIONS:
         files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
         ev = evaluate_sm(out, files, list(range(len(files["low"]))), region_grid((name, row, col, size)))
-        held[name] = {"climate": climate, "water": water, "seed": seed, "metrics_vs_noisy_3km_target": ev}
+        held[name] = json_safe({"climate": climate, "water": water, "seed": seed, "metrics_vs_noisy_3km_target": ev})
         print(f"held-out region {name}: ubRMSE {ev['ubrmse']:.4f} m3/m3, R {ev['r']:.3f}")
     finish_card(out, {"validation": {"held_out_regions": held, "requirement": "SMAP mission: ubRMSE <= 0.04 m3/m3"}})
 
@@ -218,10 +219,10 @@ def run_location(args) -> None:
     last_radar = START + dt.timedelta(days=radar_days - 1)
     after = [i for i, d in enumerate(dates) if d > last_radar]
     ev = evaluate_tb(path, files, after, region_grid(TRAIN_REGIONS[0]))
-    out = {"region": name, "climate": climate, "seed": seed + 100, "train_days": radar_days - args.val_days,
+    out = json_safe({"region": name, "climate": climate, "seed": seed + 100, "train_days": radar_days - args.val_days,
            "evaluated_days_after_training_period": args.after_days, "features": args.features,
            "epochs": args.epochs, "train_seconds": round(time.time() - t), "subcell_std_true_tb9_K": var,
-           "metrics": ev}
+           "metrics": ev})
     with open(os.path.join(ROOT, "build", "location_experiment.json"), "w") as f:
         json.dump(out, f, indent=1)
     print(f"location-specific ({name}, days after training): {fmt(ev)}")

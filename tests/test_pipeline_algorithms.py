@@ -209,3 +209,15 @@ def test_downscale_bad_inputs(run_alg, sim, tiny_model, tmp_path):
         run_alg("downscale", {"INPUT": low, "MODEL": tiny_model["OUTPUT_MODEL"], "OUTPUT": str(tmp_path / "x.tif"),
                               "OUTPUT_DIFF_CNN": str(tmp_path / "d.tif")})
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_location_model_refuses_another_region_but_takes_rasters(run_alg, tiny_model, tmp_path):
+    from smapdown.core.grid import Grid
+    from smapdown.core.raster import BandSpec, write_geotiff
+
+    elsewhere = Grid("M36", 60, 500, 4, 4)  # Europe, far from the Oklahoma training region
+    tb = [np.full(elsewhere.shape, 250.0, np.float32), np.full(elsewhere.shape, 220.0, np.float32)]
+    src = write_geotiff(str(tmp_path / "tb36.tif"), elsewhere, tb, [BandSpec("tb_v", "K"), BandSpec("tb_h", "K")])
+    with pytest.raises(QgsProcessingException, match="training region"):
+        run_alg("downscale", {"INPUT": src, "MODEL": tiny_model["OUTPUT_MODEL"], "OUTPUT": str(tmp_path / "o.tif")})
+    assert not (tmp_path / "o.tif").exists()
