@@ -4,6 +4,7 @@
   train_bundled.py sm        general soil-moisture model -> model/sm_general.pt (+ .json card)
   train_bundled.py location  the poster's location-specific experiment (no file bundled; prints and
                              writes build/location_experiment.json)
+  train_bundled.py calibrate TTA uncertainty vs the true error on the held-out regions -> tb_general card
 
 Every scene goes through the product files (SPL3SMP-/SPL3SMAP-/SPL2SMAP_S-like HDF5, LST GeoTIFF) and the
 same readers and pipeline as users' files. Evaluation is on regions and days never used in training, against
@@ -124,6 +125,38 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid) -> 
     return {k: m[k] for k in ("ubrmse", "rmse", "bias", "r", "mae", "n")}
 
 
+def calibration(model_path: str, files: dict, days: list[int], region: Grid) -> dict:
+    """How the TTA spread (OUTPUT_UNCERTAINTY) relates to the real error |CNN - true 9 km TB|, pooled."""
+    spread, err = [], []
+    for i in days:
+        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+        res = pipeline.downscale(scene, model_path, uncertainty=True)
+        truth = read_ease_raster(files["truth"][i])
+        t = np.stack([pipeline.regrid(a, truth.grid, res.grid) for a in truth.arrays])
+        ok = np.isfinite(res.uncertainty) & np.isfinite(t) & np.isfinite(res.cnn)
+        spread.append(res.uncertainty[ok])
+        err.append(np.abs(res.cnn - t)[ok])
+    s_, e_ = np.concatenate(spread), np.concatenate(err)
+    rank = np.corrcoef(np.argsort(np.argsort(s_)), np.argsort(np.argsort(e_)))[0, 1]
+    return {"mean_spread_K": float(s_.mean()), "mean_abs_error_vs_truth_K": float(e_.mean()),
+            "fraction_error_within_1_spread": float((e_ <= s_).mean()),
+            "fraction_error_within_2_spread": float((e_ <= 2 * s_).mean()),
+            "spearman_spread_vs_error": float(rank), "n": int(s_.size),
+            "reading": "the spread is a relative indicator (where the CNN is unsure), not a calibrated "
+                       "standard error: compare mean spread with mean error above"}
+
+
+def run_calibrate(args) -> None:
+    out = os.path.join(ROOT, "model", "tb_general.pt")
+    cal = {}
+    for spec in TEST_REGIONS:
+        name, row, col, size, climate, water, seed = spec
+        files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
+        cal[name] = calibration(out, files, list(range(len(files["low"]))), region_grid(spec))
+        print(name, json.dumps(cal[name]))
+    finish_card(out, {"validation": {"uncertainty_calibration_vs_true_tb9": json_safe(cal)}})
+
+
 def fmt(ev: dict) -> str:
     return "; ".join(f"vs {ref}: " + ", ".join(f"{b} CNN {v['cnn_mae']:.2f} K / bicubic {v['bicubic_mae']:.2f} K "
                                               f"= {v['ratio']:.2f}" for b, v in per.items())
@@ -230,7 +263,7 @@ def run_location(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["tb", "sm", "location"])
+    ap.add_argument("what", choices=["tb", "sm", "location", "calibrate"])
     ap.add_argument("--days", type=int, default=40)
     ap.add_argument("--after-days", type=int, default=10, help="location: days after the radar period")
     ap.add_argument("--test-days", type=int, default=10)
@@ -242,7 +275,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.bf16:
         TrainConfig.bf16 = True  # the dataclass default: every config of this run trains under bf16 autocast
-    {"tb": run_tb, "sm": run_sm, "location": run_location}[args.what](args)
+    {"tb": run_tb, "sm": run_sm, "location": run_location, "calibrate": run_calibrate}[args.what](args)
 
 
 if __name__ == "__main__":
