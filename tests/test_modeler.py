@@ -33,11 +33,13 @@ def test_model_runs_through_processing(provider, sim, tmp_path):
     import processing
 
     folder, _ = sim
-    res = processing.run(_model(), {
+    model = _model()  # keep the model alive while Processing runs it
+    res = processing.run(model, {
         "smap36": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "reference9": str(folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"),
         "downscale:tb9": str(tmp_path / "tb9.tif"), "difference:difference": str(tmp_path / "diff.tif"),
         "difference:report": str(tmp_path / "report.json")})
-    diff = gdal.Open(res["difference:difference"]).GetRasterBand(1).ReadAsArray()
+    ds = gdal.Open(res["difference:difference"])  # keep the dataset referenced while reading its band
+    diff = ds.GetRasterBand(1).ReadAsArray()
     assert ((diff != -9999) & (np.abs(diff) < 60)).any()
     report = json.loads(Path(res["difference:report"]).read_text())
     assert report["resampling"] == "same grid" and report["bands"]
