@@ -11,3 +11,7 @@ class InputError(SmapdownError, ValueError):
 
 class Canceled(SmapdownError):  # noqa: N818 - reads as the event
     """The user cancelled; whatever was being written has been removed."""
+
+
+class NoDataError(InputError):
+    """A readable file without a single valid value where it was asked for (a swath gap, frozen soil)."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import InputError
+from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import Grid, GridError, ease_srs, srs_from_user, transform_points
 from .raster import grid_from_geotransform
@@ -116,7 +116,7 @@ def read_lst(path: str, layer: str = "day", grid_name: str = "M09", qc: bool = T
     lst, count, method = _aggregate(src, out_grid, work, fb)
     if not np.isfinite(lst).any():
         where = "the target window" if target is not None else "the requested extent"
-        raise InputError(f"{path}: no valid {key} LST falls inside {where} "
+        raise NoDataError(f"{path}: no valid {key} LST falls inside {where} "
                          f"({out_grid.name} window {out_grid.bounds()})"
                          + ("; try again with QC filtering off" if qc and src.product != PLAIN_PRODUCT
                             else ""))
@@ -199,7 +199,7 @@ def _open_modis(path: str, container: gdal.Dataset, short: str, key: str, qc: bo
     if not ok.any():
         hint = (f"; {produced} cells were produced but none has good quality (QC bits 0-1 == 00): "
                 "try again with QC filtering off" if qc and produced else "")
-        raise InputError(f"{path}: no valid {key} LST in this {short} tile{hint}")
+        raise NoDataError(f"{path}: no valid {key} LST in this {short} tile{hint}")
     # MODIS HDF4 convention: physical = scale_factor * (DN - add_offset)
     values = np.where(ok, scale * (dn.astype(np.float64) - offset), np.nan).astype(np.float32)
     srs = lds.GetSpatialRef()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import smap
-from .errors import InputError
+from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import GRIDS, Grid
 from .metrics import compare
@@ -93,7 +93,7 @@ def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str 
                          "brightness temperature (SPL1CTB, SPL2SMP, SPL3SMP or a 2-band M36 raster)")
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
     if not np.isfinite(tb).any():
-        raise InputError(f"{path}: no valid 36 km brightness temperature in the chosen extent")
+        raise NoDataError(f"{path}: no valid 36 km brightness temperature in the chosen extent")
     return scene if extent is not None else crop_to_data(scene)
 
 
@@ -406,10 +406,15 @@ def difference(input_path: str, reference_path: str) -> tuple[Grid, np.ndarray, 
 
 
 # --- training pairs -----------------------------------------------------------------------------------
-def _by_date(paths: Sequence[str], read) -> dict[dt.date, Scene]:
+def _by_date(paths: Sequence[str], read, feedback: Feedback = SILENT) -> dict[dt.date, Scene]:
+    """Scenes by date; files without valid data (swath gaps, frozen soil) are skipped with a log line."""
     out: dict[dt.date, Scene] = {}
     for p in paths:
-        s = read(p)
+        try:
+            s = read(p)
+        except NoDataError as exc:
+            feedback.info(f"skipped: {exc}")
+            continue
         if s.date is None:
             raise InputError(f"{p}: no observation date in the file's metadata")
         out[s.date] = s
@@ -479,12 +484,15 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     from ..model.inference import upsample_bicubic
     from ..model.train import TrainingData
 
-    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs))
+    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs), feedback)
+    if not lows:
+        raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid9 = grid36.refine("M09")
     dates = sorted(d for d in lows if (start is None or d >= start) and (end is None or d <= end))
     highs = _by_date(high, lambda p: _raster_scene(p, ["tb_v", "tb_h"]) if is_raster(p) else
-                     smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(), extent_crs="EPSG:6933"))
+                     smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(), extent_crs="EPSG:6933"),
+                     feedback)
     dates = [d for d in dates if d in highs]
     if not dates:
         raise InputError("no date has both a 36 km input file and a 9 km target file "
@@ -510,13 +518,15 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     from ..model.train import TrainingData
     from . import modis
 
-    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs))
+    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs), feedback)
+    if not lows:
+        raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
-    lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid))
+    lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
     tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
                     smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
-                                   grid_name=grid_name))
+                                   grid_name=grid_name), feedback)
     dates = [d for d in sorted(lows) if d in lsts and d in tgts
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:

@@ -26,7 +26,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, NoDataError
 from .grid import GRIDS, Grid, GridError
 from .scene import Scene, Variable
 
@@ -422,7 +422,7 @@ def _read_indexed(f: h5py.File, path: str, spec: ProductSpec, g: GroupSpec, name
     inwin = (ok & (rows >= win.row_off) & (rows < win.row_off + win.rows)
              & (cols >= win.col_off) & (cols < win.col_off + win.cols))
     if not inwin.any():
-        raise InputError(f"{path}: no valid data in the extent: this {spec.name} file has no cells in "
+        raise NoDataError(f"{path}: no valid data in the extent: this {spec.name} file has no cells in "
                          f"{g.grid} rows {win.row_off}..{win.row_off + win.rows - 1}, cols "
                          f"{win.col_off}..{win.col_off + win.cols - 1}")
     rr = rows[inwin] - win.row_off
@@ -587,7 +587,7 @@ def read_smap(path: str, variables: Sequence[str] | None = None, pass_: str | No
                 win, out = _read_indexed(f, path, spec, g, names, extent, extent_crs)
             if not any(np.isfinite(v.data).any() for v in out.values()):
                 where = "in the extent" if extent is not None else "anywhere in the file"
-                raise InputError(f"{path}: no valid data {where} for {', '.join(names)} "
+                raise NoDataError(f"{path}: no valid data {where} for {', '.join(names)} "
                                  f"({spec.name}{' ' + label if label else ''}); all values are fill or out "
                                  f"of their valid range")
             return Scene(product=product, grid=win, variables=out, path=path, date=_date(f), pass_=label,
