@@ -66,7 +66,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "Learn the static sub-cell pattern of this region (land cover, water, soil) as the poster's "
                  "networks do: the model then applies only to this region. Off: a general model for any place.")
         self.add_extent()
-        for name, text in (("START", "First date"), ("END", "Last date (optional)")):
+        for name, text in (("START", "First date"), ("END", "Last date")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
                                                     optional=True),
                      "Only days in [START, END] are used (e.g. the radar period 2015-04-13..2015-07-07).")
