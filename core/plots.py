@@ -6,9 +6,10 @@ matplotlib comes with Debian's QGIS (python3-qgis-common depends on it); the Agg
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
+
+from .atomic import atomic_output
 
 
 def _plt():
@@ -21,17 +22,12 @@ def _plt():
 
 
 def _save(fig, path: str) -> str:
-    path = os.path.abspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".smapdown-", suffix=".png", dir=os.path.dirname(path))
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_output(path, ".png") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
         _plt().close(fig)
-    return path
+    return os.path.abspath(path)
 
 
 def loss_curve(history: list[dict], path: str, title: str = "training", units: str = "K") -> str:

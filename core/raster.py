@@ -7,13 +7,13 @@ complete, so a failure or a cancel never leaves a partial file under the user's 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from osgeo import gdal
 
+from .atomic import discard, temp_beside
 from .errors import InputError
 from .grid import GRIDS, ULX, ULY, Grid, ease_srs
 
@@ -45,13 +45,7 @@ class GeoTiffWriter:
             raise ValueError("a GeoTIFF needs at least one band")
         self.path = os.path.abspath(path)
         self.grid = grid
-        folder = os.path.dirname(self.path) or "."
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot create the output folder ({exc.strerror})") from None
-        fd, self.tmp = tempfile.mkstemp(prefix=".smapdown-", suffix=".tif", dir=folder)
-        os.close(fd)
+        self.tmp = temp_beside(self.path, ".tif")
         try:
             drv = gdal.GetDriverByName("GTiff")
             self.ds = drv.Create(self.tmp, grid.cols, grid.rows, len(bands), gdal.GDT_Float32,
@@ -89,9 +83,7 @@ class GeoTiffWriter:
     def discard(self) -> None:
         """Close and delete the temporary file."""
         self.ds = None
-        for p in (self.tmp, self.tmp + ".aux.xml"):
-            if os.path.exists(p):
-                os.remove(p)
+        discard(self.tmp)
 
     def __enter__(self) -> GeoTiffWriter:
         return self

@@ -6,10 +6,9 @@ import html
 import json
 import math
 import os
-import tempfile
 from typing import Any
 
-from .errors import InputError
+from .atomic import atomic_output
 
 _ORDER = ["n", "mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"]
 
@@ -28,23 +27,10 @@ def json_safe(obj: Any) -> Any:
 
 
 def atomic_write_text(path: str, text: str) -> str:
-    """Write text to ``path`` through a temporary file in the same folder; returns the path."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".smapdown-", dir=folder)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write here ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    """Write text to ``path`` atomically; returns the absolute path."""
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    return os.path.abspath(path)
 
 
 def _fmt(v: Any) -> str:

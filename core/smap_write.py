@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass
 
 import h5py
 import numpy as np
 
+from .atomic import atomic_output
 from .errors import InputError
 from .grid import GRIDS, Grid
 from .smap import FILL, INDEX_FILL, L1C_LOOKS, PRODUCTS, GroupSpec, ProductSpec
@@ -391,14 +391,7 @@ def write_product(path: str, product: str, grid: Grid, fields: dict[str, np.ndar
     pm_plan = _plan(spec, spec.group("PM"), grid, pm_fields, "PM field") if pm_fields else {}
 
     path = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(path) or "."
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".smapdown-", suffix=".h5", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot create the output file ({exc.strerror})") from None
-    try:
+    with atomic_output(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as f:
             n_cells = None
             if spec.layout == "global":
@@ -421,9 +414,4 @@ def write_product(path: str, product: str, grid: Grid, fields: dict[str, np.ndar
             root = {"simulated": "true"}
             root.update({str(k): str(v) for k, v in (attrs or {}).items()})
             f.attrs.update(root)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path

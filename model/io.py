@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from ..core.atomic import atomic_output
 from ..core.errors import InputError
 from .network import DownscaleCNN, resolve_device
 
@@ -58,14 +59,8 @@ def code_version() -> str:
 
 def _atomic_write(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path``, so readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_output(str(path), path.suffix or ".tmp") as tmp:
+        write(Path(tmp))
 
 
 def validate_card(card: dict, where: str = "the model card") -> None:

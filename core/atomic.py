@@ -1,0 +1,45 @@
+"""Atomic file output: write beside the destination, move into place only when complete.
+
+Every smapdown writer (GeoTIFF, HDF5, JSON/HTML, PNG, model files) goes through here, so a failure or a
+cancel never leaves a partial file under the user's name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from .errors import InputError
+
+
+def temp_beside(path: str, suffix: str = "") -> str:
+    """Create (empty) and return a hidden temporary file in ``path``'s folder, creating the folder."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".smapdown-", suffix=suffix, dir=folder)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write here ({exc.strerror})") from None
+    os.close(fd)
+    return tmp
+
+
+def discard(tmp: str) -> None:
+    """Remove a temporary file (and a GDAL .aux.xml beside it) if present."""
+    for p in (tmp, tmp + ".aux.xml"):
+        if os.path.exists(p):
+            os.remove(p)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on any error it is removed."""
+    tmp = temp_beside(path, suffix)
+    try:
+        yield tmp
+        os.replace(tmp, os.path.abspath(path))
+    except BaseException:
+        discard(tmp)
+        raise
