@@ -29,6 +29,7 @@ if not os.path.exists(os.path.join(ROOT, "build", "pkg", "smapdown")):
 sys.path.insert(0, os.path.join(ROOT, "build", "pkg"))
 
 from smapdown.core import pipeline, simulate  # noqa: E402
+from smapdown.core.errors import NoDataError  # noqa: E402
 from smapdown.core.feedback import PrintFeedback  # noqa: E402
 from smapdown.core.grid import Grid  # noqa: E402
 from smapdown.core.metrics import compare  # noqa: E402
@@ -81,6 +82,12 @@ def concat(parts: list[TrainingData]) -> TrainingData:
                         p0.output_units)
 
 
+def same_day(paths: list[str], date: dt.date) -> str:
+    """The file of ``paths`` whose name carries ``date`` (YYYYMMDD), as the simulator names them."""
+    tag = date.strftime("%Y%m%d")
+    return next(p for p in paths if tag in os.path.basename(p))
+
+
 def region_grid(spec: tuple) -> Grid:
     """The M36 window of a region spec (name, row, col, size, ...)."""
     _, row, col, size = spec[:4]
@@ -92,8 +99,8 @@ def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> 
     pooled: dict[str, list] = {k: [] for k in ("cnn", "bic", "radar", "truth")}
     for i in days:
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.downscale(scene, model_path, reference=files["high"][i])
-        truth = read_ease_raster(files["truth"][i])
+        res = pipeline.downscale(scene, model_path, reference=same_day(files["high"], scene.date))
+        truth = read_ease_raster(same_day(files["truth"], scene.date))
         pooled["cnn"].append(res.cnn)
         pooled["bic"].append(res.baseline)
         pooled["radar"].append(res.reference)
@@ -118,7 +125,11 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid) -> 
     est, ref = [], []
     for i in days:
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.estimate_soil_moisture(scene, files["lst"][i], model_path, reference=files["sm3"][i])
+        try:
+            res = pipeline.estimate_soil_moisture(scene, same_day(files["lst"], scene.date), model_path,
+                                                  reference=same_day(files["sm3"], scene.date))
+        except NoDataError:  # frozen soil (no 3 km retrieval) or a fully cloudy LST day
+            continue
         est.append(res.sm.ravel())
         ref.append(res.reference.ravel())
     m = compare(np.concatenate(est)[None], np.concatenate(ref)[None], 0.5)
@@ -131,7 +142,7 @@ def calibration(model_path: str, files: dict, days: list[int], region: Grid) -> 
     for i in days:
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
         res = pipeline.downscale(scene, model_path, uncertainty=True)
-        truth = read_ease_raster(files["truth"][i])
+        truth = read_ease_raster(same_day(files["truth"], scene.date))
         t = np.stack([pipeline.regrid(a, truth.grid, res.grid) for a in truth.arrays])
         ok = np.isfinite(res.uncertainty) & np.isfinite(t) & np.isfinite(res.cnn)
         spread.append(res.uncertainty[ok])
