@@ -64,10 +64,11 @@ def poster_panel(path: str, title: str, rows: list[dict]) -> str:
     kinds = {"tb": ("viridis", "K"), "diff": ("RdBu_r", "K"), "sm": ("RdYlBu", "m³/m³"),
              "sm_diff": ("RdBu", "m³/m³"), "lst": ("magma", "K")}
     for i, row in enumerate(rows):
-        tb_vals = [a for _, a, k in row["panels"] if k in ("tb", "sm", "lst")]
-        finite = [a[np.isfinite(a)] for a in tb_vals if np.isfinite(a).any()]
-        lo = min(np.percentile(a, 2) for a in finite) if finite else 0
-        hi = max(np.percentile(a, 98) for a in finite) if finite else 1
+        ranges = {}  # one colour range per quantity in the row, so maps of one quantity compare
+        for kind in {k for _, _, k in row["panels"]}:
+            finite = [a[np.isfinite(a)] for _, a, k in row["panels"] if k == kind and np.isfinite(a).any()]
+            ranges[kind] = ((min(np.percentile(a, 2) for a in finite), max(np.percentile(a, 98) for a in finite))
+                            if finite else (0, 1))
         for j in range(ncol):
             ax = axes[i][j]
             ax.set_xticks([])
@@ -81,7 +82,7 @@ def poster_panel(path: str, title: str, rows: list[dict]) -> str:
                 v = np.nanpercentile(np.abs(arr), 98) if np.isfinite(arr).any() else 1
                 im = ax.imshow(arr, cmap=cmap, vmin=-v, vmax=v, interpolation="nearest")
             else:
-                im = ax.imshow(arr, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+                im = ax.imshow(arr, cmap=cmap, vmin=ranges[kind][0], vmax=ranges[kind][1], interpolation="nearest")
             ax.set_title(name, fontsize=8)
             cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
             cb.set_label(unit, fontsize=7)
