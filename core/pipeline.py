@@ -222,6 +222,37 @@ def model_origin(model, card: dict, grid: Grid, path: str) -> tuple[int, int]:
     return (r, c)
 
 
+TB_BOUNDS = (50.0, 340.0)  # K: below calm water at 40° (TB_H ≈ 70 K), above any land TB; SMAP's valid max is 340
+
+
+def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) -> tuple[np.ndarray, int]:
+    """Keep 9 km TB within physical bounds and, with ``coarse``, preserve the 36 km block means exactly.
+
+    Each block gets the one shift s for which mean(clip(x + s)) equals its 36 km value (found by
+    bisection; it exists whenever that value lies inside the bounds), so detail is kept, the radiometer's
+    mean is reproduced and no pixel leaves the bounds. Returns the field and how many pixels the CNN put
+    outside the bounds (a sign of inputs unlike the training data, e.g. unusual coasts in real files).
+    """
+    lo, hi = TB_BOUNDS
+    clipped = int(np.count_nonzero((fine < lo) | (fine > hi)))
+    if coarse is None:
+        return np.clip(fine, lo, hi), clipped
+    c, h, w = coarse.shape
+    b = fine.astype(np.float64).reshape(c, h, factor, w, factor)
+    target = np.clip(coarse.astype(np.float64), lo, hi)[:, :, None, :, None]
+    s_lo = np.full(target.shape, -(hi - lo))
+    s_hi = np.full(target.shape, hi - lo)
+    with _quiet():
+        for _ in range(36):  # (hi - lo) * 2 / 2**36 < 1e-8 K
+            mid = (s_lo + s_hi) / 2
+            too_high = np.nanmean(np.clip(b + mid, lo, hi), axis=(2, 4), keepdims=True) > target
+            s_hi = np.where(too_high, mid, s_hi)
+            s_lo = np.where(too_high, s_lo, mid)
+    shift = np.where(np.isfinite(target), (s_lo + s_hi) / 2, 0.0)
+    out = np.clip(b + shift, lo, hi).reshape(fine.shape).astype(np.float32)
+    return np.where(np.isfinite(fine), out, np.nan), clipped
+
+
 def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float:
     """Largest |mean of a valid fine block − its coarse value| (K), over blocks valid in both."""
     c, h, w = fine.shape
@@ -256,8 +287,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     origin = model_origin(model, card, grid9, path)
     cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
-    if mean_preserve:
-        cnn = preserve(cnn, tb36, 4)
+    cnn, clipped = physical_tb(cnn, tb36 if mean_preserve else None)
     spread = None
     if uncertainty:
         with model.without_location():  # the static map is the same under every flip: no spread from it
@@ -268,6 +298,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
         "max_abs_block_mean_minus_36km_K_with": block_mean_error(preserve(cnn, tb36, 4), tb36, 4),
         "applied": mean_preserve,
         "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, tb36, 4),
+        "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K": list(TB_BOUNDS),
     }
     if reference:
         ref, label = read_reference(reference, grid9, ["tb_v", "tb_h"])

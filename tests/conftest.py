@@ -35,13 +35,13 @@ def _need(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def real_smap_l2() -> Path:
     """The real SPL2SMP_NRT half-orbit (skips when ../shared is absent)."""
     return _need(SMAP_L2_NRT)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def real_mod11a1() -> Path:
     """The real MOD11A1 tile (skips when ../shared is absent)."""
     return _need(MOD11A1)

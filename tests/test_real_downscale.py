@@ -52,6 +52,7 @@ def test_detail_inside_36km_cells(real_run):
     with np.errstate(invalid="ignore"):
         within = np.nanstd(cnn.reshape(c, H // 4, 4, W // 4, 4), axis=(2, 4))
     full = np.isfinite(cnn.reshape(c, H // 4, 4, W // 4, 4)).all(axis=(2, 4))
-    spread = within[full]
-    assert np.median(spread) > 0.05  # not a blocky copy of the 36 km cells
-    assert np.percentile(spread, 99) < 40
+    assert np.median(within[full]) > 0.05  # not a blocky copy of the 36 km cells
+    # a 36 km coastal cell half water (~100 K) and half land (~260 K) has a 9 km std of ~80 K at most
+    assert np.percentile(within[full], 99) < 80
+    assert np.percentile(within[full], 50) < 15  # inland cells: a few K, as seen in SMAP/AP 9 km products
