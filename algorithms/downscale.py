@@ -130,6 +130,9 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "
                           f"{mp['max_abs_block_mean_minus_36km_K_without']:.3f} K without mean "
                           f"preservation, {mp['max_abs_block_mean_minus_36km_K_with']:.3f} K with")
+        if mp["pixels_clipped_to_physical_bounds"]:
+            feedback.pushWarning(f"{mp['pixels_clipped_to_physical_bounds']} pixels fell outside "
+                                 f"{mp['physical_bounds_K']} K and were clipped (inputs unlike the training data?)")
         md = {"product": scene.product, "source_file": path, "model": model or "bundled tb_general",
               "device": res.device, "mean_preserved": str(preserve),
               "training_data": str(res.model_card.get("training", {}).get("data", ""))}
