@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import json
 import os
 import platform
@@ -289,12 +288,8 @@ def global_child(cfg: dict) -> dict:
     """Run in a fresh process so its peak RSS is the job's own: downscale + write one global 9 km day."""
     from smapdown.core import pipeline
     from smapdown.core.raster import BandSpec, write_geotiff
-    from smapdown.model import inference
 
     threads = use_all_cores()
-    if cfg["bf16"]:
-        # core.pipeline.downscale has no bf16 switch yet: route its predict_tiled call through bf16=True
-        inference.predict_tiled = functools.partial(inference.predict_tiled, bf16=True)
     scene, land_frac, valid_frac = global_scene()
     net = make_net(cfg["features"])
     tile = cfg["tile"]
@@ -305,7 +300,8 @@ def global_child(cfg: dict) -> dict:
         tracemalloc.start()
         clock = _Clock()
         t0 = time.perf_counter()
-        res = pipeline.downscale(scene, model_path=model_path, device="cpu", tile=tile, feedback=clock.feedback)
+        res = pipeline.downscale(scene, model_path=model_path, device="cpu", tile=tile, feedback=clock.feedback,
+                                 bf16=bool(cfg["bf16"]))
         t1 = time.perf_counter()
         numpy_peak_downscale = tracemalloc.get_traced_memory()[1] / 2 ** 20
         rss_after_downscale = peak_rss_mb()
