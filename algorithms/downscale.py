@@ -129,8 +129,9 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         feedback.pushInfo(f"Device used: {res.device}")
         mp = res.metrics["mean_preservation"]
         feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "
-                          f"{mp['max_abs_block_mean_minus_36km_K_without']:.3f} K without mean "
-                          f"preservation, {mp['max_abs_block_mean_minus_36km_K_with']:.3f} K with")
+                          f"{mp['max_abs_block_mean_minus_36km_K_without']:.3f} K straight from the CNN, "
+                          f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K in the output (mean "
+                          f"preservation {'on' if mp['applied'] else 'off'})")
         if mp["pixels_clipped_to_physical_bounds"]:
             feedback.pushWarning(f"{mp['pixels_clipped_to_physical_bounds']} pixels fell outside "
                                  f"{mp['physical_bounds_K']} K and were clipped (inputs unlike the training data?)")
