@@ -240,15 +240,25 @@ def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) ->
     c, h, w = coarse.shape
     b = fine.astype(np.float64).reshape(c, h, factor, w, factor)
     target = np.clip(coarse.astype(np.float64), lo, hi)[:, :, None, :, None]
-    s_lo = np.full(target.shape, -(hi - lo))
-    s_hi = np.full(target.shape, hi - lo)
     with _quiet():
-        for _ in range(36):  # (hi - lo) * 2 / 2**36 < 1e-8 K
-            mid = (s_lo + s_hi) / 2
-            too_high = np.nanmean(np.clip(b + mid, lo, hi), axis=(2, 4), keepdims=True) > target
-            s_hi = np.where(too_high, mid, s_hi)
-            s_lo = np.where(too_high, s_lo, mid)
-    shift = np.where(np.isfinite(target), (s_lo + s_hi) / 2, 0.0)
+        shift = target - np.nanmean(b, axis=(2, 4), keepdims=True)  # plain mean preservation
+        moved = b + shift
+        hard = np.isfinite(shift) & np.any((moved < lo) | (moved > hi), axis=(2, 4), keepdims=True)
+        if hard.any():  # only blocks that would leave the bounds need the bisection
+            idx = np.nonzero(hard[:, :, 0, :, 0])
+            bb = b.transpose(0, 1, 3, 2, 4)[idx]  # (n, factor, factor)
+            tt = target[:, :, 0, :, 0][idx][:, None, None]
+            s_lo = np.full(tt.shape, -(hi - lo))
+            s_hi = np.full(tt.shape, hi - lo)
+            for _ in range(36):  # (hi - lo) * 2 / 2**36 < 1e-8 K
+                mid = (s_lo + s_hi) / 2
+                too_high = np.nanmean(np.clip(bb + mid, lo, hi), axis=(1, 2), keepdims=True) > tt
+                s_hi = np.where(too_high, mid, s_hi)
+                s_lo = np.where(too_high, s_lo, mid)
+            sh = shift[:, :, 0, :, 0]
+            sh[idx] = ((s_lo + s_hi) / 2)[:, 0, 0]
+            shift = sh[:, :, None, :, None]
+    shift = np.where(np.isfinite(shift), shift, 0.0)
     out = np.clip(b + shift, lo, hi).reshape(fine.shape).astype(np.float32)
     return np.where(np.isfinite(fine), out, np.nan), clipped
 
