@@ -168,7 +168,6 @@ def read_reference(path: str, grid: Grid, roles: Sequence[str]) -> tuple[np.ndar
             arrays.append(regrid(rd.arrays[j], rd.grid, grid))
         label = f"{os.path.basename(path)} ({rd.metadata.get('product', 'raster')})"
     else:
-        lon, lat = grid.lonlat(np.array([0, grid.rows - 1]), np.array([0, grid.cols - 1]))
         scene = smap.read_smap(path, variables=list(roles), extent=grid.bounds(), extent_crs="EPSG:6933",
                                grid_name=grid.name if grid.name in ("M03", "M01") else None)
         arrays = [regrid(scene.by_role(role).data, scene.grid, grid) for role in roles]
