@@ -90,7 +90,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         if out_diff and not reference:
             raise QgsProcessingException("The difference map needs a soil-moisture REFERENCE; none was given.")
 
-        scene = pipeline.read_tb36(path, extent, crs)
+        scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
         res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
                                               bf16=self.parameterAsBoolean(parameters, "BF16", context))
         feedback.pushInfo(f"Device used: {res.device}")

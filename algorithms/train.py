@@ -21,6 +21,7 @@ from qgis.core import (
 from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
 
 CASES = ["tb", "soil moisture"]
+UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]
 GRIDS = ["M03", "M09"]
 
 
@@ -62,9 +63,21 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
         self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
                  "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
+        self.add(QgsProcessingParameterBoolean("SM_ANCILLARY", self.tr("Soil moisture: also use the 36 km "
+                                                                    "retrieval, VWC and temperature"),
+                                               defaultValue=True),
+                 "Case 2 only: besides TB and LST, the network reads the product's own 36 km soil-moisture "
+                 "retrieval and the vegetation water content and surface temperature it used (SPL2SMP/SPL3SMP "
+                 "files carry them; SPL1CTB and plain TB rasters do not — untick for those).")
         self.add(QgsProcessingParameterBoolean("LOCATION_SPECIFIC", self.tr("Location-specific"), defaultValue=True),
                  "Learn the static sub-cell pattern of this region (land cover, water, soil) as the poster's "
                  "networks do: the model then applies only to this region. Off: a general model for any place.")
+        self.add(QgsProcessingParameterEnum("UPSAMPLING", self.tr("36 km input on the 9 km grid"),
+                                            options=UPSAMPLING_OPTIONS, defaultValue=0),
+                 "Case tb: how the 36 km TB reaches the 9 km grid before the network (the residual's base). "
+                 "auto: nearest (the observation repeated over its 4 x 4 block) for a location-specific model, "
+                 "whose static map then carries the sub-cell pattern; bicubic for a general model.",
+                 advanced=True)
         self.add_extent()
         for name, text in (("START", "First date"), ("END", "Last date")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
@@ -139,14 +152,19 @@ class TrainAlgorithm(SmapdownAlgorithm):
             raise QgsProcessingException("INPUT_LOW and INPUT_HIGH must name at least one file each.")
         feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
         if case == "tb":
-            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, start, end)
+            method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
+            if method == "auto":
+                method = "nearest" if self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context) else "bicubic"
+            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, start, end, upsampling=method)
         else:
             lst = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LST", context),
                                       (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
             if not lst:
                 raise QgsProcessingException("Case soil moisture needs INPUT_LST (one LST file per day).")
             grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
-            data, grid, prov = pipeline.sm_training_data(low, lst, high, grid_name, extent, crs, start, end)
+            data, grid, prov = pipeline.sm_training_data(
+                low, lst, high, grid_name, extent, crs, start, end,
+                ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
             raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "

@@ -79,15 +79,35 @@ def scene_on(scene: Scene, grid: Grid) -> Scene:
     return Scene(scene.product, grid, variables, scene.path, scene.date, scene.pass_, scene.attrs)
 
 
-def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str | None = None) -> Scene:
-    """36 km TB V and H from a SMAP product (L1C/L2/L3) or a 2-band raster on the M36 grid."""
+def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str | None = None,
+              ancillary: Sequence[str] = ()) -> Scene:
+    """36 km TB V and H from a SMAP product (L1C/L2/L3) or a 2-band raster on the M36 grid.
+
+    ``ancillary``: further 36 km roles to read with the TB (``soil_moisture``, ``vegetation_water_content``,
+    ``surface_temperature``, as L2/L3 radiometer products carry them; a raster needs bands of those names).
+    """
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
+    ancillary = list(ancillary)
     if is_raster(path):
-        scene = _raster_scene(path, ["tb_v", "tb_h"], extent, extent_crs)
+        if ancillary:
+            names = [n.lower() for n in read_ease_raster(path).names]
+            missing = [a for a in ancillary if a not in names]
+            if missing:
+                raise InputError(f"{path}: the model needs 36 km {', '.join(missing)} as inputs; this raster has "
+                                 f"bands {', '.join(names)} (use an SPL2SMP or SPL3SMP file, which carries them)")
+        scene = _raster_scene(path, ["tb_v", "tb_h", *ancillary], extent, extent_crs)
     else:
-        scene = smap.read_smap(path, variables=["tb_v", "tb_h"], pass_=pass_, extent=extent,
-                               extent_crs=extent_crs)
+        try:
+            scene = smap.read_smap(path, variables=["tb_v", "tb_h", *ancillary], pass_=pass_, extent=extent,
+                                   extent_crs=extent_crs)
+        except NoDataError:
+            raise
+        except InputError as exc:
+            if not ancillary:
+                raise
+            raise InputError(f"{exc} — the model needs the 36 km {', '.join(ancillary)} of an SPL2SMP or "
+                             "SPL3SMP product as inputs besides TB") from None
     if scene.grid.name != "M36":
         raise InputError(f"{path}: holds TB on the {scene.grid.name} grid; downscaling needs 36 km (M36) "
                          "brightness temperature (SPL1CTB, SPL2SMP, SPL3SMP or a 2-band M36 raster)")
@@ -277,7 +297,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
               mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
               tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False) -> DownscaleResult:
     """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics."""
-    from ..model.inference import predict_tiled, resolve_device, upsample_bicubic
+    from ..model.inference import predict_tiled, resolve_device, upsample, upsample_bicubic
     from ..model.io import load_model
 
     path = model_path or DEFAULT_TB_MODEL
@@ -291,15 +311,18 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     tb36 = np.stack([scene36.by_role("tb_v").data, scene36.by_role("tb_h").data]).astype(np.float32)
     feedback.info(f"Upsampling {scene36.grid.rows} x {scene36.grid.cols} cells of 36 km TB to 9 km")
     base = upsample_bicubic(tb36, 4)
-    feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile})")
+    method = card.get("input_upsampling", "bicubic")
+    x = base if method == "bicubic" else upsample(tb36, 4, method)
+    feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
+                  f"{method} inputs)")
     origin = model_origin(model, card, grid9, path)
-    cnn = predict_tiled(model, card, base, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
+    cnn = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
     cnn, clipped = physical_tb(cnn, tb36 if mean_preserve else None)
     spread = None
     if uncertainty:
         with model.without_location():  # the static map is the same under every flip: no spread from it
-            spread = _tta_spread(model, card, base, tile, str(dev), feedback, tb36 if mean_preserve else None)
+            spread = _tta_spread(model, card, x, tile, str(dev), feedback, tb36 if mean_preserve else None)
     result = DownscaleResult(grid9, cnn, base, str(dev), card, uncertainty=spread)
     result.metrics["mean_preservation"] = {
         "max_abs_block_mean_minus_36km_K_without": raw_err,
@@ -363,8 +386,31 @@ class SoilMoistureResult:
     metrics: dict = field(default_factory=dict)
 
 
-def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid) -> np.ndarray:
-    """Network inputs of case 2 on ``grid``: bicubic TB V, TB H from 36 km, and LST (K).
+SM_BASE_INPUTS = ("tb_v", "tb_h", "lst")
+#: 36 km inputs of case 2 besides TB: the product's own retrieval and the ancillary it used
+SM_ANCILLARY = ("soil_moisture", "vegetation_water_content", "surface_temperature")
+SM_INPUTS = SM_BASE_INPUTS + tuple(f"{a}_36km" for a in SM_ANCILLARY)
+_SM_UNITS = {"tb_v": "K", "tb_h": "K", "lst": "K", "soil_moisture_36km": "m3/m3",
+             "vegetation_water_content_36km": "kg/m2", "surface_temperature_36km": "K"}
+
+
+def sm_ancillary(names: Sequence[str]) -> list[str]:
+    """The 36 km roles (besides TB) that a case-2 model with input ``names`` reads from the SMAP file."""
+    return [n[:-len("_36km")] for n in names if n.endswith("_36km")]
+
+
+def sm_model_ancillary(model_path: str | None) -> list[str]:
+    """The 36 km roles besides TB that the case-2 model at ``model_path`` (None: the bundled one) reads."""
+    from ..model.io import read_card
+
+    card = read_card(model_path or DEFAULT_SM_MODEL)
+    return sm_ancillary([i.get("name", "") for i in card.get("inputs", [])])
+
+
+def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] = SM_BASE_INPUTS) -> np.ndarray:
+    """Network inputs of case 2 on ``grid``, in the order of ``names``: bicubic TB V, TB H from 36 km,
+    LST (K), and bicubic 36 km fields named ``<role>_36km`` (the product's soil-moisture retrieval, VWC,
+    surface temperature).
 
     LST gaps (clouds) are filled with the mean of the valid LST in the same 36 km cell, so the
     network sees a plausible temperature; where a whole 36 km cell is cloudy LST stays NaN and the
@@ -373,11 +419,18 @@ def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid) -> np.ndarray:
     from ..model.inference import upsample_bicubic
 
     f = scene36.grid.factor_to(grid.name)
-    tb36 = np.stack([scene36.by_role("tb_v").data, scene36.by_role("tb_h").data]).astype(np.float32)
-    tb = upsample_bicubic(tb36, f)
-    coarse = regrid(lst, grid, scene36.grid)
-    filled = np.where(np.isfinite(lst), lst, regrid(coarse, scene36.grid, grid))
-    return np.concatenate([tb, filled[None].astype(np.float32)])
+    out = []
+    for name in names:
+        if name == "lst":
+            coarse = regrid(lst, grid, scene36.grid)
+            out.append(np.where(np.isfinite(lst), lst, regrid(coarse, scene36.grid, grid)).astype(np.float32))
+            continue
+        role = name[:-len("_36km")] if name.endswith("_36km") else name
+        if not scene36.has_role(role):
+            raise InputError(f"{scene36.path or scene36.product}: the model needs 36 km {role}, which this input "
+                             "does not carry (an SPL2SMP or SPL3SMP file does)")
+        out.append(upsample_bicubic(scene36.by_role(role).data.astype(np.float32), f))
+    return np.stack(out).astype(np.float32)
 
 
 def read_lst_on(path: str, grid: Grid, feedback: Feedback = SILENT) -> np.ndarray:
@@ -410,7 +463,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     lst = read_lst_on(lst_path, grid, feedback)
     if not np.isfinite(lst).any():
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
-    x = sm_inputs(scene36, lst, grid)
+    x = sm_inputs(scene36, lst, grid, [i.get("name") for i in card.get("inputs", [])])
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
                        origin=model_origin(model, card, grid, path), bf16=bf16)[0]
@@ -517,9 +570,13 @@ def kind_filter(kind: str):
 
 def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, extent_crs: str | None = None,
                      start: dt.date | None = None, end: dt.date | None = None,
-                     feedback: Feedback = SILENT):
-    """Pairs (bicubic 36 km TB → 9 km target TB) on the days both sides have, as model TrainingData."""
-    from ..model.inference import upsample_bicubic
+                     feedback: Feedback = SILENT, upsampling: str = "bicubic"):
+    """Pairs (upsampled 36 km TB → 9 km target TB) on the days both sides have, as model TrainingData.
+
+    ``upsampling``: 'bicubic' (smooth) or 'nearest' (each 36 km value over its 4 x 4 block: the network's
+    residual then starts from the observation itself, which suits a location-specific model whose
+    static map carries the sub-cell pattern)."""
+    from ..model.inference import upsample
     from ..model.train import TrainingData
 
     lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs), feedback)
@@ -539,24 +596,27 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     for i, d in enumerate(dates):
         s = lows[d]
         tb36 = np.stack([regrid(s.by_role(r).data, s.grid, grid36) for r in ("tb_v", "tb_h")])
-        xs.append(upsample_bicubic(tb36.astype(np.float32), 4))
+        xs.append(upsample(tb36.astype(np.float32), 4, upsampling))
         h = highs[d]
         ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
         feedback.progress(100.0 * (i + 1) / len(dates))
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
+                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"], upsampling)
     return data, grid9, provenance(grid36, dates, {"input": [lows[d] for d in dates],
                                                    "target": [highs[d] for d in dates]})
 
 
 def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[str], grid_name: str = "M03",
                      extent=None, extent_crs: str | None = None, start: dt.date | None = None,
-                     end: dt.date | None = None, feedback: Feedback = SILENT):
-    """Pairs (TB V, H, LST → soil moisture on M09/M03) on the days all three sides have."""
+                     end: dt.date | None = None, feedback: Feedback = SILENT, ancillary: bool = True):
+    """Pairs (TB V, H, LST [, the 36 km retrieval, VWC, temperature] → soil moisture on M09/M03) on the
+    days all three sides have. ``ancillary``: also the 36 km fields of :data:`SM_ANCILLARY` as inputs."""
     from ..model.train import TrainingData
     from . import modis
 
-    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs), feedback)
+    names = SM_INPUTS if ancillary else SM_BASE_INPUTS
+    anc = sm_ancillary(names)
+    lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs, ancillary=anc), feedback)
     if not lows:
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
@@ -573,12 +633,12 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     for i, d in enumerate(dates):
         s = lows[d]
         s36 = scene_on(s, grid36)
-        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid))
+        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid, names))
         t = tgts[d]
         ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
         feedback.progress(100.0 * (i + 1) / len(dates))
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        ["tb_v", "tb_h", "lst"], ["soil_moisture"], ["K", "K", "K"], ["m3/m3"])
+                        list(names), ["soil_moisture"], [_SM_UNITS[n] for n in names], ["m3/m3"])
     return data, grid, provenance(grid36, dates, {"input": [lows[d] for d in dates],
                                                   "lst": [lsts[d] for d in dates],
                                                   "target": [tgts[d] for d in dates]})

@@ -66,6 +66,12 @@ Products per day:
   clipped to [−15, 0] K/dB, the region's median where a cell has fewer than 4 days; Γ the day's
   spatial slope of σ_vv,9 on σ_hv,9 within the 36 km cell (snapshot heterogeneity parameter), clipped
   to [0, 1.5]. Cells whose 9 km water fraction exceeds 0.5 are left empty (not disaggregated);
+* the 36 km soil-moisture retrieval of the SPL3SMP-like file: the single-channel algorithm at V (SCA-V,
+  the SMAP L2_SM_P baseline) applied to the observed 36 km TB_V with ancillary data that carry errors
+  like the real ones (temperature ±1 K persistent and ±1.5 K daily per cell, VWC ±15 % persistent and
+  ±8 % daily, clay ±0.04, h/b/ω from the class table without the truth's within-class variation); the
+  file's surface_temperature and vegetation_water_content are these ancillary values. Its errors
+  (footprint, NEDT, heterogeneity, water, ancillary) are emergent, not drawn;
 * 3 km soil moisture (SPL2SMAP_S-like): the land-mean soil moisture of each M03 cell, empty where water
   covers more than half the cell or where the soil is frozen at 6 AM, plus 0.03 m³/m³ white retrieval
   noise (independent per cell and day), clipped to 0.02–0.50. Produced every day (the real product only
@@ -106,6 +112,10 @@ BETA_RANGE = (-15.0, 0.0)  # K/dB
 GAMMA_RANGE = (0.0, 1.5)  # dB/dB
 PAD_CELLS = 2  # 36 km cells of margin simulated around the region on every side
 WATER_MASK_FRACTION = 0.5  # products are empty where water covers more than this
+# ancillary errors of the simulated 36 km retrieval (GEOS-5-like temperature, NDVI-climatology VWC, soil map)
+ANC_TS_STATIC_K, ANC_TS_DAILY_K = 1.0, 1.5  # K, per cell: persistent + daily
+ANC_VWC_STATIC, ANC_VWC_DAILY = 0.15, 0.08  # relative (log-normal), per cell: persistent + daily
+ANC_CLAY_STATIC = 0.04  # clay fraction, per cell, persistent
 LST1_MAX_PIXELS = 1_500_000  # larger regions get their LST on M03
 WATER1_MAX_PIXELS = 6_000_000  # larger padded regions draw water on the fine grid
 
@@ -510,6 +520,12 @@ class SimulatedDay:
     sm36: np.ndarray  # true land-mean soil moisture of 36 km cells (NaN where water > 0.5)
     sigma0_hv_9: np.ndarray  # σ⁰_HV at 9 km (dB), same cells as sigma0_9
     gamma36: np.ndarray  # Das heterogeneity parameter Γ of the day per 36 km cell (dB/dB)
+    # the 36 km soil-moisture retrieval (SCA-V from tb36_v with erroneous ancillary data) and its ancillary
+    sm36_retrieved: np.ndarray = field(default_factory=lambda: np.empty(0))
+    sm36_retrieved_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ts36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ts36_ancillary_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
+    vwc36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass
@@ -1088,6 +1104,71 @@ def _active_passive(days: list[SimulatedDay], wf9: np.ndarray) -> dict[str, np.n
     return betas
 
 
+def sca_v_retrieval(tb_v: np.ndarray, ts: np.ndarray, vwc: np.ndarray, clay: np.ndarray, h: np.ndarray,
+                    b: np.ndarray, omega: np.ndarray, water_fraction: np.ndarray) -> np.ndarray:
+    """Soil moisture (m³/m³) of 36 km cells by the single-channel algorithm at V polarisation, the SMAP
+    L2_SM_P baseline (O'Neill et al., SMAP L2/L3 radiometer soil moisture ATBD).
+
+    The open-water emission at the ancillary temperature ``ts`` is removed in proportion to
+    ``water_fraction``; the land emissivity TB / ts is inverted through the tau–omega model (``vwc``, ``b``,
+    ``omega``, roughness ``h``) and the Mironov permittivity of ``clay`` for soil moisture. NaN where TB is
+    missing, the ground is frozen (ts < 273.15 K) or water covers more than half the cell; clipped to
+    0.02–0.50 (the products' valid range).
+    """
+    shape = np.shape(tb_v)
+    tb, t, wf = (np.asarray(a, np.float64).ravel() for a in (tb_v, ts, water_fraction))
+    ok = np.isfinite(tb) & np.isfinite(t) & (t >= 273.15) & (wf <= WATER_MASK_FRACTION)
+    out = np.full(tb.shape, np.nan)
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        pars = [np.broadcast_to(np.asarray(a, np.float64), shape).ravel()[idx][:, None]
+                for a in (vwc, clay, h, b, omega)]
+        e_water = np.array([water_emissivity(float(x), 0.5)[0] for x in t[idx]])
+        e_land = (tb[idx] / t[idx] - wf[idx] * e_water) / (1.0 - wf[idx])
+        sms = np.linspace(0.0, 0.60, 241)
+        ev = land_emissivity(sms[None, :], pars[1], pars[0], pars[2], pars[3], pars[4])[0]  # falls with sm
+        k = np.clip((ev > e_land[:, None]).sum(axis=1), 1, sms.size - 1)
+        rows = np.arange(idx.size)
+        e0, e1 = ev[rows, k - 1], ev[rows, k]
+        frac = np.clip((e0 - e_land) / np.where(e0 > e1, e0 - e1, 1.0), 0.0, 1.0)
+        out[idx] = np.clip(sms[k - 1] + frac * (sms[k] - sms[k - 1]), SM_MIN, SM_MAX)
+    return out.reshape(shape)
+
+
+def _retrievals(days: list[SimulatedDay], ctx: _Context, entropy: list[int]) -> None:
+    """Fill in each day's 36 km SCA-V retrievals (AM, PM) from the observed TB with ancillary data that
+    carry realistic errors: temperature (persistent + daily), VWC (relative, persistent + daily), clay
+    (persistent), and h, b, ω from the class table without the within-class variation of the truth."""
+    geo, sta = ctx.geo, ctx.sta
+    c, F = geo.crop, geo.F
+    frac36 = np.stack([_weighted_block_mean(c(sta.frac[k]), ctx.land_r, F)[0] for k in range(5)])
+    frac36 = frac36 / np.maximum(frac36.sum(axis=0), 1e-9)
+    h36, b36, om36 = (np.tensordot(tab, frac36, axes=1) for tab in (_H, _B, _OMEGA))
+    b36 = np.where(np.isfinite(b36) & (b36 > 0), b36, 0.1)
+    # VWC as the opacity-equivalent mean of the fine classes (the ancillary is made at 1 km and aggregated
+    # as transmissivity, so a forest patch counts by what it hides, not by its kilograms)
+    cos = math.cos(math.radians(THETA_DEG))
+    gam = sum(sta.frac[k] * np.exp(-_B[k] * sta.vwc_k[k] / cos) for k in range(5))
+    gam36 = _weighted_block_mean(c(gam / np.maximum(sta.frac.sum(axis=0), 1e-9)), ctx.land_r, F)[0]
+    vwc36 = -cos * np.log(np.clip(gam36, 1e-6, 1.0)) / b36
+    clay36 = _weighted_block_mean(c(sta.clay), ctx.land_r, F)[0]
+    rng = np.random.default_rng(np.random.SeedSequence(entropy + [2, 0]))
+    shape = geo.region.shape
+    ts_bias = rng.normal(0.0, ANC_TS_STATIC_K, shape)
+    vwc_bias = rng.normal(0.0, ANC_VWC_STATIC, shape)
+    clay_anc = np.clip(clay36 + rng.normal(0.0, ANC_CLAY_STATIC, shape), 0.03, 0.60)
+    for i, d in enumerate(days):
+        r = np.random.default_rng(np.random.SeedSequence(entropy + [2, i + 1]))
+        d.vwc36_ancillary = (np.nan_to_num(vwc36) * np.exp(vwc_bias + r.normal(0.0, ANC_VWC_DAILY, shape))
+                             ).astype(np.float32)
+        for tb, ts, suffix in ((d.tb36_v, d.surface_temperature36, ""),
+                               (d.tb36_v_pm, d.surface_temperature36_pm, "_pm")):
+            ts_anc = ts + ts_bias + r.normal(0.0, ANC_TS_DAILY_K, shape)
+            sm = sca_v_retrieval(tb, ts_anc, d.vwc36_ancillary, clay_anc, h36, b36, om36, ctx.wf36)
+            setattr(d, "sm36_retrieved" + suffix, sm.astype(np.float32))
+            setattr(d, "ts36_ancillary" + suffix, ts_anc.astype(np.float32))
+
+
 def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: str = "temperate",
                     fine: str = "M03", swath_gaps: bool = True, feedback: Feedback | None = None, *,
                     water: str = "lakes") -> SimulatedSeries:
@@ -1115,6 +1196,7 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
         out.append(_simulate_day(ctx, st, start + dt.timedelta(days=i), i))
         fb.progress(95.0 * (i + 1) / days)
     betas = _active_passive(out, ctx.wf9)
+    _retrievals(out, ctx, entropy)
     for d in out:
         for name in d.__dataclass_fields__:
             v = getattr(d, name)
@@ -1180,17 +1262,18 @@ def subcell_variability(series: SimulatedSeries) -> dict:
 
 def _write_low(write_product, series: SimulatedSeries, d: SimulatedDay, folder: str, tag: str,
                attrs: dict[str, str]) -> str:
-    """SPL3SMP-like file: the 36 km AM and PM observations (soil moisture: the true 36 km land mean)."""
+    """SPL3SMP-like file: the 36 km AM and PM observations, the SCA-V soil-moisture retrieval and the
+    ancillary temperature and VWC it used (with their errors, as the real product carries its ancillary)."""
     st = series.static
 
-    def fields(tb_v, tb_h, ts):
-        return {"tb_v": tb_v, "tb_h": tb_h, "soil_moisture": np.where(np.isfinite(tb_v), d.sm36, np.nan),
-                "surface_temperature": ts, "water_fraction": st["water_fraction36"],
-                "vegetation_water_content": st["vwc36"]}
+    def fields(tb_v, tb_h, sm, ts):
+        return {"tb_v": tb_v, "tb_h": tb_h, "soil_moisture": sm, "surface_temperature": ts,
+                "water_fraction": st["water_fraction36"], "vegetation_water_content": d.vwc36_ancillary}
 
     return write_product(os.path.join(folder, f"SMAP_L3_SM_P_{tag}_SIM.h5"), "SPL3SMP", series.grid36,
-                         fields(d.tb36_v, d.tb36_h, d.surface_temperature36), date=d.date,
-                         pm_fields=fields(d.tb36_v_pm, d.tb36_h_pm, d.surface_temperature36_pm), attrs=attrs)
+                         fields(d.tb36_v, d.tb36_h, d.sm36_retrieved, d.ts36_ancillary), date=d.date,
+                         pm_fields=fields(d.tb36_v_pm, d.tb36_h_pm, d.sm36_retrieved_pm, d.ts36_ancillary_pm),
+                         attrs=attrs)
 
 
 def _write_high(write_product, series: SimulatedSeries, d: SimulatedDay, folder: str, tag: str,

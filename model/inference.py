@@ -17,7 +17,7 @@ from ..core.feedback import SILENT, Feedback
 from .io import validate_card
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
-__all__ = ["predict_tiled", "resolve_device", "upsample_bicubic", "mean_preserve", "card_stats",
+__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "mean_preserve", "card_stats",
            "mask_channels", "normalise"]
 
 
@@ -161,6 +161,20 @@ def _fill_nan(a: np.ndarray, rings: int) -> np.ndarray:
             means = np.array([np.nanmean(b) if np.isfinite(b).any() else 0.0 for b in a])
         a = np.where(nan, means[:, None, None], a)
     return a
+
+
+UPSAMPLING = ("bicubic", "nearest")
+
+
+def upsample(coarse: np.ndarray, factor: int, method: str = "bicubic") -> np.ndarray:
+    """(C, h, w) → (C, h*factor, w*factor) float32 by ``method``: 'bicubic' (:func:`upsample_bicubic`) or
+    'nearest' (each coarse cell's value repeated over its block: the 36 km observation as it is)."""
+    if method == "bicubic":
+        return upsample_bicubic(coarse, factor)
+    if method == "nearest":
+        a = np.asarray(coarse, dtype=np.float32)
+        return np.repeat(np.repeat(a, int(factor), axis=-2), int(factor), axis=-1)
+    raise InputError(f"unknown upsampling {method!r}; known: {', '.join(UPSAMPLING)}")
 
 
 def upsample_bicubic(coarse: np.ndarray, factor: int) -> np.ndarray:

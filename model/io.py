@@ -96,6 +96,9 @@ def validate_card(card: dict, where: str = "the model card") -> None:
                                  f"got {vals!r}.")
         if any(v <= 0 for v in part["std"]):
             raise ModelError(f"{where}: normalisation {key}.std must be positive, got {part['std']!r}.")
+    if card.get("input_upsampling", "bicubic") not in ("bicubic", "nearest"):
+        raise ModelError(f"{where}: input_upsampling must be 'bicubic' or 'nearest', got "
+                         f"{card.get('input_upsampling')!r}.")
     mask = card.get("mask_channels")
     if mask is not None and (not isinstance(mask, list) or not mask
                              or not all(isinstance(i, int) and 0 <= i < n_in for i in mask)):
@@ -199,6 +202,21 @@ def load_state(model: DownscaleCNN, state: object, where: str) -> None:
         raise ModelError(f"{where}: the weights do not match the card's architecture ({exc}).") from None
 
 
+def read_card(path: str | os.PathLike) -> dict:
+    """The validated model card of a model file, without building the network."""
+    where = f"Model file {Path(path)}"
+    return _card_of(read_payload(path), where)
+
+
+def _card_of(payload: dict, where: str) -> dict:
+    try:
+        card = json.loads(payload.get("card"))
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{where}: its model card is not valid JSON ({exc}).") from None
+    validate_card(card, where)
+    return card
+
+
 def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[DownscaleCNN, dict]:
     """Load a model file safely; return the network (eval mode, on ``device``) and its card.
 
@@ -207,11 +225,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[DownscaleC
     """
     where = f"Model file {Path(path)}"
     payload = read_payload(path)
-    try:
-        card = json.loads(payload.get("card"))
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{where}: its model card is not valid JSON ({exc}).") from None
-    validate_card(card, where)
+    card = _card_of(payload, where)
     model = build_model(card, where)
     load_state(model, payload.get("state_dict"), where)
     return model.to(resolve_device(device)).eval(), card

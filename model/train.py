@@ -45,7 +45,7 @@ import torch
 
 from ..core.errors import Canceled, InputError
 from ..core.feedback import SILENT, Feedback
-from .inference import predict_tiled
+from .inference import predict_tiled, upsample_bicubic
 from .io import REQUIRED_CARD_FIELDS, ModelError, _atomic_write, code_version, load_state, read_payload
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
@@ -87,6 +87,9 @@ class TrainConfig:
     """The static map is a per-pixel bias, not a kernel: it learns at ``lr * location_lr_scale``."""
 
 
+CASE1_FACTOR = 4  # 36 km → 9 km: the only case with a residual (TB) input
+
+
 @dataclass
 class TrainingData:
     """Co-registered fine-grid stacks, one per day: NaN marks invalid pixels.
@@ -103,6 +106,9 @@ class TrainingData:
     output_names: list[str]
     input_units: list[str] = field(default_factory=list)
     output_units: list[str] = field(default_factory=list)
+    upsampling: str = "bicubic"
+    """How the coarse inputs were brought onto the fine grid ('bicubic' or 'nearest'); stored in the card
+    so that inference prepares inputs the same way."""
 
     def __post_init__(self) -> None:
         self.inputs = np.asarray(self.inputs, dtype=np.float32)
@@ -128,7 +134,7 @@ class TrainingData:
         """The days at ``index`` (a copy)."""
         return TrainingData(self.inputs[index], self.targets[index], [self.dates[i] for i in index],
                             list(self.input_names), list(self.output_names), list(self.input_units),
-                            list(self.output_units))
+                            list(self.output_units), self.upsampling)
 
 
 @dataclass
@@ -244,8 +250,10 @@ def _validate(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.
                              feedback=_CancelOnly(feedback), bf16=bf16)
         target = val.targets[d].astype(np.float64)
         ok = np.isfinite(target) & np.isfinite(pred)
-        if model.residual:
+        if model.residual:  # the baseline is always bicubic (nearest inputs: from the 36 km block values)
             resid = val.inputs[d, :k].astype(np.float64)
+            if val.upsampling == "nearest":
+                resid = upsample_bicubic(resid[:, ::CASE1_FACTOR, ::CASE1_FACTOR], CASE1_FACTOR).astype(np.float64)
             ok &= np.isfinite(resid)
             base += np.where(ok, np.abs(resid - target), 0.0).sum(axis=(1, 2))
         err += np.where(ok, np.abs(pred - target), 0.0).sum(axis=(1, 2))
@@ -271,6 +279,7 @@ def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, nor
                     for n, u in zip(data.output_names, data.output_units, strict=True)],
         "normalisation": norm,
         "mask_channels": mask,
+        "input_upsampling": data.upsampling,
         "training": {},
         "validation": {},
         "code_version": code_version(),
@@ -504,7 +513,7 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
                       "last_date": str(max(val.dates)), "mae": last.get("val_mae"),
                       "mae_baseline": last.get("val_mae_baseline"), "pixels": last.get("val_pixels"),
                       "method": "whole validation images (tiled inference), split by date",
-                      "baseline": "the residual input (bicubic upsampling)" if model.residual else None}
+                      "baseline": "bicubic upsampling of the 36 km input" if model.residual else None}
     else:
         validation = {"days": 0, "note": "no validation set was given"}
     card["training"] = {**card_extra.pop("training", {}), **training}

@@ -26,6 +26,7 @@ from smapdown.model import (
     save_model,
     split_by_date,
     train,
+    upsample,
     upsample_bicubic,
     write_card_json,
 )
@@ -280,6 +281,26 @@ def test_upsample_bicubic_keeps_nan_cells_nan():
     assert np.isfinite(up[0, 4:8, 8:12]).all() and np.abs(up[0, 4:8, 8:12] - 250).max() < 30
     flat = upsample_bicubic(np.full((5, 5), 7.0), 3)
     assert flat.shape == (15, 15) and np.allclose(flat, 7.0)
+
+
+def test_upsample_nearest_repeats_cells_and_unknown_method_is_refused():
+    coarse = np.array([[[1.0, 2.0], [np.nan, 4.0]]])
+    up = upsample(coarse, 3, "nearest")
+    assert up.shape == (1, 6, 6) and up.dtype == np.float32
+    np.testing.assert_array_equal(up[0, ::3, ::3], coarse[0])
+    assert np.isnan(up[0, 3:, :3]).all() and (up[0, :3, 3:] == 2.0).all()
+    np.testing.assert_array_equal(upsample(coarse, 2, "bicubic"), upsample_bicubic(coarse, 2))
+    with pytest.raises(InputError, match="lanczos"):
+        upsample(coarse, 2, "lanczos")
+
+
+def test_card_with_unknown_input_upsampling_is_refused(tmp_path):
+    net = random_net()
+    card = tiny_card(net)
+    card["input_upsampling"] = "lanczos"
+    _write_payload(tmp_path / "up.pt", card, net.state_dict())
+    with pytest.raises(ModelError, match=r"up\.pt.*input_upsampling"):
+        load_model(tmp_path / "up.pt")
 
 
 @pytest.mark.filterwarnings("ignore:Mean of empty slice")

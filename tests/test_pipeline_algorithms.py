@@ -59,6 +59,8 @@ def test_train_loss_goes_down_and_writes_card_report_png(tiny_model):
     assert card["training"]["data"] == "simulated"
     assert card["training"]["case"] == "tb"
     assert card["architecture"]["kwargs"]["features"] == 8
+    # location-specific by default, so the residual starts from the 36 km observation itself
+    assert card["training"]["location_specific"] and card["input_upsampling"] == "nearest"
     report = json.loads(Path(tiny_model["OUTPUT_REPORT"]).read_text())
     hist = report["history"]
     assert len(hist) == 3 and tiny_model["EPOCHS_DONE"] == 3
@@ -148,6 +150,18 @@ def test_downscale_with_bundled_model_and_soil_moisture(run_alg, sim, tmp_path):
     assert 0 <= sm["UBRMSE_CNN_SOIL_MOISTURE"] < 0.2
     rep = json.loads(Path(sm["OUTPUT_REPORT"]).read_text())
     assert "SPL2SMAP_S" in rep["reference"]
+    # the bundled model reads the product's own 36 km retrieval too: a bare TB raster is refused by name
+    from smapdown.core.pipeline import read_tb36
+    from smapdown.core.raster import BandSpec, write_geotiff
+
+    scene = read_tb36(str(low))
+    tb36 = write_geotiff(str(tmp_path / "tb36.tif"), scene.grid,
+                         [scene.by_role("tb_v").data, scene.by_role("tb_h").data],
+                         [BandSpec("tb_v", "K", "TB V"), BandSpec("tb_h", "K", "TB H")], {})
+    with pytest.raises(QgsProcessingException, match="tb36.tif.*soil_moisture"):
+        run_alg("soilmoisture", {"INPUT": tb36, "LST": str(folder / f"LST_{DAY}_SIM.tif"),
+                                 "OUTPUT": str(tmp_path / "sm2.tif")})
+    assert not (tmp_path / "sm2.tif").exists()
 
 
 def test_difference_resamples_reference_and_reports(run_alg, sim, tiny_model, tmp_path):

@@ -222,6 +222,37 @@ def test_subcell_variability_is_realistic(land, coast):
     assert w["water"]["tb_v"] >= 10.0 and w["water"]["tb_h"] >= 10.0
 
 
+def test_sca_v_retrieval_inverts_the_forward_model():
+    sm = np.array([0.05, 0.12, 0.20, 0.30, 0.42])
+    clay, vwc, h, b, om, ts = 0.2, 1.5, 0.15, 0.10, 0.05, 295.0
+    tbv, _ = sim.land_tb(sm, clay, ts, vwc, h, b, om)
+    got = sim.sca_v_retrieval(tbv, np.full(5, ts), vwc, clay, h, b, om, np.zeros(5))
+    np.testing.assert_allclose(got, sm, atol=0.003)
+    # a cell 20 % open water: the water emission at the ancillary temperature is removed first
+    ev_w = sim.water_emissivity(ts, 0.5)[0]
+    mixed = 0.8 * tbv + 0.2 * ts * ev_w
+    np.testing.assert_allclose(sim.sca_v_retrieval(mixed, np.full(5, ts), vwc, clay, h, b, om, np.full(5, 0.2)),
+                               sm, atol=0.003)
+    # frozen ground, missing TB and mostly-water cells give no retrieval; out-of-range TB is clipped
+    out = sim.sca_v_retrieval(np.array([tbv[0], np.nan, tbv[0], 150.0]), np.array([270.0, ts, ts, ts]), vwc,
+                              clay, h, b, om, np.array([0.0, 0.0, 0.6, 0.0]))
+    assert np.isnan(out[:3]).all() and out[3] == pytest.approx(0.50)
+
+
+def test_36km_retrieval_tracks_the_truth_with_emergent_errors(land, series):
+    for s in (land, series):
+        r = np.stack([d.sm36_retrieved for d in s.days])
+        t = np.stack([d.sm36 for d in s.days])
+        ok = np.isfinite(r) & np.isfinite(t)
+        assert ok.sum() > 0.5 * np.isfinite(t).sum()
+        e = r[ok] - t[ok]
+        assert np.corrcoef(r[ok], t[ok])[0, 1] > 0.5
+        assert 0.005 < e.std() < 0.06 and abs(e.mean()) < 0.05  # wrong, but like a real retrieval
+        anc = np.stack([d.ts36_ancillary for d in s.days]) - np.stack([d.surface_temperature36 for d in s.days])
+        assert 1.0 < np.nanstd(anc) < 3.0  # ancillary temperature error as stated
+        assert (np.stack([d.vwc36_ancillary for d in s.days]) > 0).all()
+
+
 def test_climates_order_mean_soil_moisture():
     means = {}
     for climate in ("arid", "temperate", "humid"):
@@ -344,6 +375,9 @@ def test_write_series_real_products_say_simulated_and_read_back(short_series, tm
     assert low.attrs.get("simulated") == "true" and low.attrs.get("seed") == "13"
     assert low.grid == short_series.grid36
     np.testing.assert_allclose(low.by_role("tb_v").data, d.tb36_v, atol=1e-3)
+    # the 36 km soil moisture is the simulated retrieval, with the ancillary temperature it used
+    np.testing.assert_allclose(low.by_role("soil_moisture").data, d.sm36_retrieved, atol=1e-4)
+    np.testing.assert_allclose(low.by_role("surface_temperature").data, d.ts36_ancillary, atol=1e-3)
     high = smap.read_smap(files["high"][0], variables=["tb_v", "tb_h"], extent=short_series.grid9.bounds(),
                           extent_crs="EPSG:6933")
     assert high.attrs.get("simulated") == "true"
