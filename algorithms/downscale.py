@@ -33,8 +33,9 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
     NEEDS_TORCH = True
     HELP = (
         "Turns SMAP 36 km brightness temperature (V and H) into 9 km with a convolutional network "
-        "(7 groups of 64 3×3 and 64 dilated 5×5 kernels, residual connection from the bicubic "
-        "upsampling of the input). Output on the EASE-Grid 2.0 9 km grid aligned with the input "
+        "(7 groups of 64 3×3 and 64 dilated 5×5 kernels, residual connection from the upsampled "
+        "input: bicubic, or the 36 km value repeated over its block for location-specific models, as the "
+        "model card says). Output on the EASE-Grid 2.0 9 km grid aligned with the input "
         "cells; cells without valid 36 km input stay nodata.\n\n"
         "The bundled model was trained on SIMULATED scenes (see model/tb_general.json, its model "
         "card, for the data and its scores); for a place you know, train a location-specific model "

@@ -30,7 +30,9 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     HELP = (
         "Estimates volumetric soil moisture (m³/m³) on the EASE-Grid 2.0 3 km (default) or 9 km grid "
         "from SMAP 36 km brightness temperature (V, H) and MODIS land-surface temperature, with the "
-        "poster's CNN (inputs: bicubic TB V, TB H and LST; one output).\n\n"
+        "poster's CNN (inputs: bicubic TB V, TB H, LST and — for the bundled model — the product's own "
+        "36 km soil-moisture retrieval with the vegetation water content and surface temperature it "
+        "used, so INPUT must be an SPL2SMP or SPL3SMP file; one output).\n\n"
         "The bundled model was trained on SIMULATED scenes against an SPL2SMAP_S-like 3 km target; "
         "its model card (model/sm_general.json) states its held-out ubRMSE. With a REFERENCE "
         "(SPL2SMAP_S file or raster) a difference map and a report (ubRMSE, RMSE, bias, R) are written."
@@ -107,7 +109,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         flat = report_outputs(res.metrics)
         for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
             result[f"{n}_CNN_SOIL_MOISTURE"] = flat.get(f"{n}_CNN_SOIL_MOISTURE", float("nan"))
-        if res.metrics:
+        if "bands" in res.metrics:
             m = res.metrics["bands"]["soil_moisture"]["cnn"]
             feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
                               f"bias {m['bias']:+.4f} m3/m3, R {m['r']:.3f}")

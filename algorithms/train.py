@@ -34,7 +34,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
     NEEDS_TORCH = True
     HELP = (
         "Trains the poster's CNN: 7 groups of 64 3×3 + 64 dilated 5×5 kernels with ReLU, an output "
-        "3×3 convolution per band, a residual connection from the bicubic 36 km input (case tb); "
+        "3×3 convolution per band, a residual connection from the upsampled 36 km input (case tb); "
         "mean absolute error loss, Adam (learning rate 1e-4), L2 penalty on the kernels.\n\n"
         "Case tb: INPUT_LOW are 36 km TB files (SPL3SMP, SPL2SMP, SPL1CTB or V/H rasters), INPUT_HIGH "
         "the 9 km targets of the same days (SPL3SMAP/SPL2SMAP radar-guided TB, e.g. April–July 2015). "
@@ -63,12 +63,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
         self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
                  "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
-        self.add(QgsProcessingParameterBoolean("SM_ANCILLARY", self.tr("Soil moisture: also use the 36 km "
-                                                                    "retrieval, VWC and temperature"),
+        self.add(QgsProcessingParameterBoolean("SM_ANCILLARY", self.tr("Soil moisture: 36 km retrieval as input"),
                                                defaultValue=True),
                  "Case 2 only: besides TB and LST, the network reads the product's own 36 km soil-moisture "
                  "retrieval and the vegetation water content and surface temperature it used (SPL2SMP/SPL3SMP "
-                 "files carry them; SPL1CTB and plain TB rasters do not — untick for those).")
+                 "files carry them; SPL1CTB and plain TB rasters do not — untick for those).", advanced=True)
         self.add(QgsProcessingParameterBoolean("LOCATION_SPECIFIC", self.tr("Location-specific"), defaultValue=True),
                  "Learn the static sub-cell pattern of this region (land cover, water, soil) as the poster's "
                  "networks do: the model then applies only to this region. Off: a general model for any place.")

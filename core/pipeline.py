@@ -386,6 +386,7 @@ class SoilMoistureResult:
     metrics: dict = field(default_factory=dict)
 
 
+FROZEN_K = 273.15  # soil moisture is left empty where the 36 km surface temperature is below this
 SM_BASE_INPUTS = ("tb_v", "tb_h", "lst")
 #: 36 km inputs of case 2 besides TB: the product's own retrieval and the ancillary it used
 SM_ANCILLARY = ("soil_moisture", "vegetation_water_content", "surface_temperature")
@@ -468,11 +469,21 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
                        origin=model_origin(model, card, grid, path), bf16=bf16)[0]
     sm = np.clip(sm, 0.0, 0.6)
+    frozen = 0
+    if scene36.has_role("surface_temperature"):  # no L-band soil moisture on frozen ground (as SMAP flags it)
+        ts = regrid(scene36.by_role("surface_temperature").data, scene36.grid, grid)
+        cold = np.isfinite(sm) & np.isfinite(ts) & (ts < FROZEN_K)
+        frozen = int(cold.sum())
+        sm[cold] = np.nan
+        if frozen:
+            feedback.info(f"{frozen} pixels left empty: the 36 km surface temperature is below {FROZEN_K} K "
+                          "(frozen ground)")
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
+    result.metrics["frozen_pixels_masked"] = frozen
     if reference:
         ref, label = read_reference(reference, grid, ["soil_moisture"])
         result.reference, result.reference_label = ref[0], label
-        result.metrics = {"reference": label, "bands": {"soil_moisture": {"cnn": compare(sm, ref[0], 0.5)}}}
+        result.metrics.update({"reference": label, "bands": {"soil_moisture": {"cnn": compare(sm, ref[0], 0.5)}}})
     return result
 
 
