@@ -50,13 +50,16 @@ def main(out: str, day: str) -> None:
                        f"smapdown on SIMULATED scenes, {day[:4]}-{day[4:6]}-{day[6:]} (after the radar period)",
                        rows)
     print(f"\nMetrics on simulated day {day} (reference: radar-guided 9 km TB of the simulation)")
-    print(f"{'model':<26}{'band':<6}{'MAE CNN':>9}{'MAE bicubic':>13}{'ratio':>7}{'RMSE CNN':>10}{'R CNN':>7}")
+    print(f"{'model':<26}{'band':<6}{'MAE CNN':>9}{'MAE bicubic':>13}{'ratio':>7}{'RMSE CNN':>10}{'R CNN':>7}"
+          f"{'MAE 36 km repeated':>20}")
     for m in ("location", "general"):
         rep = json.load(open(os.path.join(out, f"downscale_{m}.report.json")))
         for band, per in rep["bands"].items():
-            c, b = per["cnn"], per["bicubic"]
+            c, b, n = per["cnn"], per["bicubic"], per["nearest_36km"]
             print(f"{m + (' (this region)' if m == 'location' else ' (bundled)'):<26}{band:<6}{c['mae']:>9.2f}"
-                  f"{b['mae']:>13.2f}{c['mae'] / b['mae']:>7.2f}{c['rmse']:>10.2f}{c['r']:>7.3f}")
+                  f"{b['mae']:>13.2f}{c['mae'] / b['mae']:>7.2f}{c['rmse']:>10.2f}{c['r']:>7.3f}{n['mae']:>20.2f}")
+    print("(the radar-guided TB is the 36 km TB plus a radar-shaped pattern, so the 36 km value repeated over its "
+          "block is a baseline too)")
     rep = json.load(open(os.path.join(out, "soilmoisture.report.json")))
     m = rep["bands"]["soil_moisture"]["cnn"]
     print(f"\nSoil moisture 3 km vs {rep['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "

@@ -1,0 +1,56 @@
+"""Case 2 in the core: the inputs the bundled model reads, frozen ground, a model without the retrieval."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from smapdown.core import pipeline
+from smapdown.core.errors import InputError
+from smapdown.core.grid import Grid
+from smapdown.core.raster import BandSpec, write_geotiff
+from smapdown.core.scene import Scene, Variable
+from smapdown.model.io import read_card
+
+G36 = Grid("M36", 80, 219, 3, 3)  # Oklahoma
+
+
+def _scene(ts: np.ndarray, with_retrieval: bool = True) -> Scene:
+    rng = np.random.default_rng(0)
+    v = {"tb_v": 255.0 + rng.normal(0, 3, G36.shape), "tb_h": 225.0 + rng.normal(0, 3, G36.shape)}
+    if with_retrieval:
+        v.update(soil_moisture=np.full(G36.shape, 0.2), vegetation_water_content=np.full(G36.shape, 1.5),
+                 surface_temperature=ts)
+    return Scene("SPL3SMP", G36, {k: Variable(k, a.astype(np.float32), role=k) for k, a in v.items()},
+                 path="scene.h5", date=dt.date(2015, 5, 1))
+
+
+@pytest.fixture
+def lst_path(tmp_path) -> str:
+    g1 = G36.refine("M03")
+    return write_geotiff(str(tmp_path / "lst.tif"), g1, [np.full(g1.shape, 300.0, np.float32)],
+                         [BandSpec("lst", "K", "LST")], {})
+
+
+def test_bundled_model_reads_the_36km_retrieval_and_its_ancillary():
+    card = read_card(pipeline.DEFAULT_SM_MODEL)
+    names = [i["name"] for i in card["inputs"]]
+    assert names == list(pipeline.SM_INPUTS)
+    assert pipeline.sm_model_ancillary(None) == list(pipeline.SM_ANCILLARY)
+    assert card["training"]["data"] == "simulated"
+
+
+def test_frozen_ground_is_left_empty(lst_path):
+    ts = np.full(G36.shape, 285.0)
+    ts[0, :] = 268.0  # the northern row is frozen
+    res = pipeline.estimate_soil_moisture(_scene(ts), lst_path)
+    frozen_rows = res.sm[:12]
+    assert np.isnan(frozen_rows).all() and np.isfinite(res.sm[12:]).all()
+    assert res.metrics["frozen_pixels_masked"] == 12 * 36
+
+
+def test_input_without_the_retrieval_is_refused_by_name(lst_path):
+    with pytest.raises(InputError, match=r"scene\.h5.*soil_moisture"):
+        pipeline.estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), with_retrieval=False), lst_path)
