@@ -56,3 +56,56 @@ def test_detail_inside_36km_cells(real_run):
     # a 36 km coastal cell half water (~100 K) and half land (~260 K) has a 9 km std of ~80 K at most
     assert np.percentile(within[full], 99) < 80
     assert np.percentile(within[full], 50) < 15  # inland cells: a few K, as seen in SMAP/AP 9 km products
+
+
+def test_real_file_gives_the_soil_moisture_model_its_36km_inputs_exactly(real_smap_l2):
+    """The bundled soil-moisture model reads the product's own retrieval, VWC and surface temperature:
+    from the real half-orbit they come out cell for cell as stored, fill and out-of-range values masked."""
+    import h5py
+
+    from smapdown.core.pipeline import SM_ANCILLARY
+
+    scene = read_tb36(str(real_smap_l2), ancillary=SM_ANCILLARY)
+    with h5py.File(real_smap_l2, "r") as f:
+        g = f["Soil_Moisture_Retrieval_Data"]
+        rows = g["EASE_row_index"][:].astype(int) - scene.grid.row_off
+        cols = g["EASE_column_index"][:].astype(int) - scene.grid.col_off
+        for role in SM_ANCILLARY:
+            ds = g[role]
+            raw = ds[:].astype(np.float64)
+            lo, hi = float(ds.attrs["valid_min"]), float(ds.attrs["valid_max"])
+            ok = (raw != float(ds.attrs["_FillValue"])) & np.isfinite(raw) & (raw >= lo) & (raw <= hi)
+            got = scene.by_role(role).data[rows, cols]
+            np.testing.assert_allclose(got[ok], raw[ok], rtol=1e-6)
+            assert np.isnan(got[~ok]).all(), role
+            assert ok.sum() > 1000, role
+
+
+def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
+    """Case 2 on real SMAP input (LST: a flat 300 K raster, as no real MODIS tile of that day is here):
+    the bundled model runs on the real retrieval and ancillary, values stay in range, nodata follows the
+    input and frozen ground (real surface temperature < 273.15 K) is left empty."""
+    from smapdown.core.grid import Grid
+    from smapdown.core.pipeline import SM_ANCILLARY
+    from smapdown.core.raster import BandSpec, write_geotiff
+
+    scene = read_tb36(str(real_smap_l2), ancillary=SM_ANCILLARY)
+    ok = np.isfinite(scene.by_role("soil_moisture").data)
+    r, c = np.argwhere(ok[1:-1, 1:-1])[len(np.argwhere(ok[1:-1, 1:-1])) // 2] + 1  # a retrieved cell mid-swath
+    win = Grid("M36", scene.grid.row_off + r - 1, scene.grid.col_off + c - 1, 3, 3)
+    g3 = win.refine("M03")
+    lst = write_geotiff(str(tmp_path / "lst.tif"), g3, [np.full(g3.shape, 300.0, np.float32)],
+                        [BandSpec("lst", "K", "flat LST")], {})
+    xmin, ymin, xmax, ymax = win.bounds()
+    res = run_alg("soilmoisture", {"INPUT": str(real_smap_l2), "LST": lst, "GRID": 0,
+                                   "EXTENT": f"{xmin},{xmax},{ymin},{ymax} [EPSG:6933]",
+                                   "OUTPUT": str(tmp_path / "sm.tif")})
+    ds = gdal.Open(res["OUTPUT"])
+    sm = ds.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    sm[sm == -9999] = np.nan
+    assert sm.shape == (36, 36)
+    sub = scene.by_role("tb_v").data[r - 1:r + 2, c - 1:c + 2]
+    ts = scene.by_role("surface_temperature").data[r - 1:r + 2, c - 1:c + 2]
+    empty = np.repeat(np.repeat(~np.isfinite(sub) | (ts < 273.15), 12, 0), 12, 1)
+    np.testing.assert_array_equal(np.isnan(sm), empty)
+    assert np.nanmin(sm) >= 0.0 and np.nanmax(sm) <= 0.6
