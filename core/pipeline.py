@@ -639,7 +639,7 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
     tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
                     smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
-                                   grid_name=grid_name), feedback)
+                                   grid_name=grid_name if grid_name in ("M03", "M01") else None), feedback)
     dates = [d for d in sorted(lows) if d in lsts and d in tgts
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:
