@@ -32,13 +32,15 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         "from SMAP 36 km brightness temperature (V, H) and MODIS land-surface temperature, with the "
         "poster's CNN (inputs: bicubic TB V, TB H, LST and — for the bundled model — the product's own "
         "36 km soil-moisture retrieval with the vegetation water content and surface temperature it "
-        "used, so INPUT must be an SPL2SMP or SPL3SMP file; one output).\n\n"
+        "used, so INPUT must be an SPL2SMP or SPL3SMP file; one output). Models trained with a static "
+        "ancillary raster of soil texture and land-cover fractions also need it here (STATIC).\n\n"
         "The bundled model was trained on SIMULATED scenes against an SPL2SMAP_S-like 3 km target; "
         "its model card (model/sm_general.json) states its held-out ubRMSE. With a REFERENCE "
         "(SPL2SMAP_S file or raster) a difference map and a report (ubRMSE, RMSE, bias, R) are written."
     )
     INPUT, LST, MODEL, GRID, DEVICE, EXTENT = "INPUT", "LST", "MODEL", "GRID", "DEVICE", "EXTENT"
     REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
+    STATIC = "STATIC"
 
     def initAlgorithm(self, config=None) -> None:
         self.add(QgsProcessingParameterFile(
@@ -53,6 +55,12 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                                             fileFilter="smapdown model (*.pt)"),
                  "A soil-moisture model from 'Train downscaling network' (case soil moisture). Empty: the "
                  "bundled model (trained on simulated scenes).")
+        self.add(QgsProcessingParameterFile(self.STATIC, self.tr("Static ancillary raster"), optional=True,
+                                            fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
+                 "Soil texture and land-cover fractions on an EASE2 grid (bands static_clay, static_sand, "
+                 "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), "
+                 "needed when the model was trained with them (the bundled model was not); smapdown:simulate "
+                 "writes one per region (STATIC_M03_SIM.tif).")
         self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRIDS, defaultValue=0),
                  "EASE-Grid 2.0 3 km (M03) or 9 km (M09).")
         device_param(self)
@@ -94,7 +102,9 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
 
         scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
         res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
-                                              bf16=self.parameterAsBoolean(parameters, "BF16", context))
+                                              bf16=self.parameterAsBoolean(parameters, "BF16", context),
+                                              static_path=self.parameterAsFile(parameters, self.STATIC, context)
+                                              or None)
         feedback.pushInfo(f"Device used: {res.device}")
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,

@@ -13,6 +13,7 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDateTime,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -59,6 +60,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
         ):
             self.add(QgsProcessingParameterMultipleLayers(name, self.tr(text), QgsProcessing.TypeFile,
                                                           optional=optional), help_text)
+        self.add(QgsProcessingParameterFile("INPUT_STATIC", self.tr("Static ancillary raster (soil-moisture case)"),
+                                            optional=True, fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
+                 "Case soil moisture, optional: soil texture and land-cover fractions on an EASE2 grid (bands "
+                 "static_*, e.g. STATIC_M03_SIM.tif from smapdown:simulate); every static_* band becomes an "
+                 "input of the network, and the model then needs such a raster wherever it is applied.")
         self.add(QgsProcessingParameterEnum("CASE", self.tr("Case"), options=CASES, defaultValue=0),
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
         self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
@@ -163,7 +169,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
             grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
             data, grid, prov = pipeline.sm_training_data(
                 low, lst, high, grid_name, extent, crs, start, end,
-                ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context))
+                ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context),
+                static_path=self.parameterAsFile(parameters, "INPUT_STATIC", context) or None)
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
             raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "

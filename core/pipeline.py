@@ -22,7 +22,7 @@ from .feedback import SILENT, Feedback
 from .grid import GRIDS, Grid
 from .metrics import compare
 from .raster import read_ease_raster
-from .scene import Scene, Variable
+from .scene import STATIC_BANDS, Scene, Variable
 
 MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "model")
 DEFAULT_TB_MODEL = os.path.join(MODEL_DIR, "tb_general.pt")
@@ -399,6 +399,25 @@ _SM_UNITS = {"tb_v": "K", "tb_h": "K", "lst": "K", "soil_moisture_36km": "m3/m3"
              "vegetation_water_content_36km": "kg/m2", "surface_temperature_36km": "K"}
 
 
+def read_static(path: str, grid: Grid) -> dict[str, np.ndarray]:
+    """The bands of a static ancillary raster (soil texture, land-cover and water fractions; band names
+    ``static_*``) on ``grid``, by name."""
+    rd = read_ease_raster(path)
+    names = [n.lower() for n in rd.names]
+    if not any(n.startswith("static_") for n in names):
+        raise InputError(f"{path}: not a static ancillary raster (no band named static_*; bands: "
+                         f"{', '.join(names)})")
+    return {n: regrid(a, rd.grid, grid) for n, a in zip(names, rd.arrays, strict=True) if n.startswith("static_")}
+
+
+def sm_model_needs_static(model_path: str | None) -> bool:
+    """Whether the case-2 model at ``model_path`` (None: the bundled one) reads a static ancillary raster."""
+    from ..model.io import read_card
+
+    card = read_card(model_path or DEFAULT_SM_MODEL)
+    return any(i.get("name", "").startswith("static_") for i in card.get("inputs", []))
+
+
 def sm_ancillary(names: Sequence[str]) -> list[str]:
     """The 36 km roles (besides TB) that a case-2 model with input ``names`` reads from the SMAP file."""
     return [n[:-len("_36km")] for n in names if n.endswith("_36km")]
@@ -412,10 +431,11 @@ def sm_model_ancillary(model_path: str | None) -> list[str]:
     return sm_ancillary([i.get("name", "") for i in card.get("inputs", [])])
 
 
-def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] = SM_BASE_INPUTS) -> np.ndarray:
+def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] = SM_BASE_INPUTS,
+              static: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Network inputs of case 2 on ``grid``, in the order of ``names``: bicubic TB V, TB H from 36 km,
-    LST (K), and bicubic 36 km fields named ``<role>_36km`` (the product's soil-moisture retrieval, VWC,
-    surface temperature).
+    LST (K), bicubic 36 km fields named ``<role>_36km`` (the product's soil-moisture retrieval, VWC,
+    surface temperature) and ``static_*`` bands of a static ancillary raster (:func:`read_static`).
 
     LST gaps (clouds) are filled with the mean of the valid LST in the same 36 km cell, so the
     network sees a plausible temperature; where a whole 36 km cell is cloudy LST stays NaN and the
@@ -429,6 +449,12 @@ def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] 
         if name == "lst":
             coarse = regrid(lst, grid, scene36.grid)
             out.append(np.where(np.isfinite(lst), lst, regrid(coarse, scene36.grid, grid)).astype(np.float32))
+            continue
+        if name.startswith("static_"):
+            if static is None or name not in static:
+                raise InputError(f"the soil-moisture model needs the static ancillary band {name} (give a STATIC "
+                                 f"raster with it; bands given: {', '.join(static or {}) or 'none'})")
+            out.append(static[name].astype(np.float32))
             continue
         role = name[:-len("_36km")] if name.endswith("_36km") else name
         if not scene36.has_role(role):
@@ -447,8 +473,10 @@ def read_lst_on(path: str, grid: Grid, feedback: Feedback = SILENT) -> np.ndarra
 
 def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None = None,
                            grid_name: str = "M03", device: str = "auto", reference: str | None = None,
-                           tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False) -> SoilMoistureResult:
-    """Soil moisture on M09/M03 from 36 km TB and MODIS LST with the case-2 CNN; metrics vs a reference."""
+                           tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
+                           static_path: str | None = None) -> SoilMoistureResult:
+    """Soil moisture on M09/M03 from 36 km TB and MODIS LST (and, as the model card asks, the product's
+    36 km retrieval and a static ancillary raster) with the case-2 CNN; metrics vs a reference."""
     from ..model.inference import predict_tiled, resolve_device
     from ..model.io import load_model
 
@@ -468,7 +496,14 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     lst = read_lst_on(lst_path, grid, feedback)
     if not np.isfinite(lst).any():
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
-    x = sm_inputs(scene36, lst, grid, [i.get("name") for i in card.get("inputs", [])])
+    names = [i.get("name") for i in card.get("inputs", [])]
+    static = None
+    if any(n.startswith("static_") for n in names):
+        if not static_path:
+            raise InputError(f"{path}: this model also reads a static ancillary raster (soil texture and "
+                             "land-cover fractions, bands static_*); give it as STATIC")
+        static = read_static(static_path, grid)
+    x = sm_inputs(scene36, lst, grid, names, static)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
                        origin=model_origin(model, card, grid, path), bf16=bf16)[0]
@@ -623,19 +658,24 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
 
 def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[str], grid_name: str = "M03",
                      extent=None, extent_crs: str | None = None, start: dt.date | None = None,
-                     end: dt.date | None = None, feedback: Feedback = SILENT, ancillary: bool = True):
-    """Pairs (TB V, H, LST [, the 36 km retrieval, VWC, temperature] → soil moisture on M09/M03) on the
-    days all three sides have. ``ancillary``: also the 36 km fields of :data:`SM_ANCILLARY` as inputs."""
+                     end: dt.date | None = None, feedback: Feedback = SILENT, ancillary: bool = True,
+                     static_path: str | None = None):
+    """Pairs (TB V, H, LST [, the 36 km retrieval, VWC, temperature] [, static maps] → soil moisture on
+    M09/M03) on the days all three sides have. ``ancillary``: also the 36 km fields of :data:`SM_ANCILLARY`
+    as inputs; ``static_path``: also every ``static_*`` band of that raster (:func:`read_static`)."""
     from ..model.train import TrainingData
     from . import modis
 
-    names = SM_INPUTS if ancillary else SM_BASE_INPUTS
+    names = list(SM_INPUTS if ancillary else SM_BASE_INPUTS)
     anc = sm_ancillary(names)
     lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs, ancillary=anc), feedback)
     if not lows:
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
+    static = read_static(static_path, grid) if static_path else None
+    if static:
+        names += sorted(static, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
     lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
     tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
                     smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
@@ -648,12 +688,12 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     for i, d in enumerate(dates):
         s = lows[d]
         s36 = scene_on(s, grid36)
-        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid, names))
+        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid, names, static))
         t = tgts[d]
         ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
         feedback.progress(100.0 * (i + 1) / len(dates))
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        list(names), ["soil_moisture"], [_SM_UNITS[n] for n in names], ["m3/m3"])
+                        list(names), ["soil_moisture"], [_SM_UNITS.get(n, "1") for n in names], ["m3/m3"])
     return data, grid, provenance(grid36, dates, {"input": [lows[d] for d in dates],
                                                   "lst": [lsts[d] for d in dates],
                                                   "target": [tgts[d] for d in dates]})

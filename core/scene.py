@@ -24,6 +24,12 @@ ROLES = {
 }
 
 
+#: bands of a static ancillary raster for case 2 (M03): clay and sand fractions from a soil map, the
+#: fractions of the land in each land-cover class from a land-cover map, and the open-water fraction
+STATIC_BANDS = ("static_clay", "static_sand", "static_bare", "static_grassland", "static_cropland",
+                "static_forest", "static_urban", "static_water")
+
+
 @dataclass
 class Variable:
     """One 2-D float32 field on the scene's grid; NaN marks no data."""

@@ -96,6 +96,7 @@ import numpy as np
 from .errors import InputError
 from .feedback import SILENT, Feedback
 from .grid import GRIDS, Grid
+from .scene import STATIC_BANDS
 
 # --- constants ------------------------------------------------------------------------------------
 THETA_DEG = 40.0  # SMAP incidence angle
@@ -1293,7 +1294,8 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
 
     Returns {"low": SPL3SMP paths, "high": SPL3SMAP paths, "sm3": SPL2SMAP_S paths, "lst": LST GeoTIFFs,
     "truth": true 9 km TB GeoTIFFs, in the subfolder truth/ so a folder of products holds one 9 km TB
-    per day}. Every file carries ``series.attrs`` (simulated = true, the seed).
+    per day, "static": [the static ancillary map, :func:`write_static_map`]}. Every file carries
+    ``series.attrs`` (simulated = true, the seed).
     Days whose AM pass misses the whole region get no SPL3SMP / SPL3SMAP file (a reader would find no
     valid data in the region); their 3 km, LST and truth files are written.
     """
@@ -1305,7 +1307,8 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{folder}: cannot create the output folder ({exc.strerror})") from None
-    files: dict[str, list[str]] = {"low": [], "high": [], "sm3": [], "lst": [], "truth": []}
+    files: dict[str, list[str]] = {"low": [], "high": [], "sm3": [], "lst": [], "truth": [], "static": []}
+    files["static"].append(write_static_map(series, os.path.join(folder, "STATIC_M03_SIM.tif")))
     for i, d in enumerate(series.days):
         fb.check()
         tag = d.date.strftime("%Y%m%d")
@@ -1331,6 +1334,43 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
             dict(md, product="simulated true 9 km TB", time="06:00 (AM pass)")))
         fb.progress(100.0 * (i + 1) / len(series.days))
     return files
+
+
+STATIC_MAP_CLAY_ERROR = 0.04  # std of the clay map's error (correlated over ~10 km)
+STATIC_MAP_COVER_CONFUSION = 0.15  # share of each cell's cover mixed with the region's mean cover
+
+
+def static_map(series: SimulatedSeries) -> tuple[Grid, list[np.ndarray]]:
+    """The static ancillary map of the region on M03 (order of :data:`STATIC_BANDS`), with map errors:
+    clay off by a correlated error, land-cover fractions partly confused with the region's mix, sand
+    following clay's error. Deterministic for the series' seed."""
+    st = series.static
+    f = 3 if series.fine == "M01" else 1
+    grid3 = series.grid3
+    clay, sand = (_block_mean(st[k].astype(np.float64), f) for k in ("clay", "sand"))
+    cover = np.stack([_block_mean(a.astype(np.float64), f) for a in st["land_cover_fractions"]])
+    water = _block_mean(st["water_fraction"].astype(np.float64), f)
+    rng = np.random.default_rng(np.random.SeedSequence([series.seed, 77, grid3.row_off, grid3.col_off]))
+    err = STATIC_MAP_CLAY_ERROR * _grf(rng, grid3.shape, GRIDS["M03"][0] / 1000.0, 10.0, 1.0)
+    clay_map = np.clip(clay + err, 0.0, 1.0)
+    sand_map = np.clip(sand - 0.8 * err, 0.0, 1.0)
+    mix = cover.reshape(5, -1).mean(axis=1)[:, None, None]
+    cover_map = (1.0 - STATIC_MAP_COVER_CONFUSION) * cover + STATIC_MAP_COVER_CONFUSION * mix
+    cover_map = cover_map / np.maximum(cover_map.sum(axis=0), 1e-9)
+    return grid3, [clay_map, sand_map, *cover_map, water]
+
+
+def write_static_map(series: SimulatedSeries, path: str) -> str:
+    """Write :func:`static_map` as a GeoTIFF with named bands (one file per region: the map is static)."""
+    from .raster import BandSpec, write_geotiff
+
+    grid3, arrays = static_map(series)
+    what = {"static_clay": "clay fraction (soil map)", "static_sand": "sand fraction (soil map)",
+            "static_water": "open-water fraction"}
+    bands = [BandSpec(n, "1", what.get(n, f"{n[7:]} fraction of the land (land-cover map)")) for n in STATIC_BANDS]
+    md = dict(series.attrs, product="simulated static ancillary map",
+              note="simulated soil and land-cover maps with map errors, not real data")
+    return write_geotiff(path, grid3, [a.astype(np.float32) for a in arrays], bands, md)
 
 
 def simulate_named(name: str, start: dt.date, days: int, seed: int, fine: str = "M03",

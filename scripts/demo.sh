@@ -40,7 +40,7 @@ for m in location general; do
         OUTPUT_DIFF_LOWRES="$OUT/diff_bicubic_minus_ref.tif" OUTPUT_DIFF_CNN="$OUT/diff_cnn_${m}_minus_ref.tif" \
         OUTPUT_REPORT="$OUT/downscale_$m.report.json"
 done
-step "4. soil moisture on 3 km from TB + LST (bundled model), against the SPL2SMAP_S-like reference"
+step "4. soil moisture on 3 km from TB + LST + the 36 km retrieval (bundled model), against the SPL2SMAP_S-like reference"
 run soilmoisture smapdown:soilmoisture INPUT="$LOW" LST="$S/LST_${DAY}_SIM.tif" \
     REFERENCE="$S/SMAP_L2_SM_SP_${DAY}_SIM.h5" OUTPUT="$OUT/sm3_cnn.tif" OUTPUT_DIFF="$OUT/diff_sm3_minus_ref.tif" \
     OUTPUT_REPORT="$OUT/soilmoisture.report.json"

@@ -54,6 +54,23 @@ TRAIN_REGIONS = [
     ("arizona", 96, 187, 8, "arid", "none", 14),
     ("chesapeake", 77, 277, 8, "temperate", "coast", 15),
 ]
+EXTRA_REGIONS = [  # more places for a general model (--more-regions), none near the test regions
+    ("nebraska", 70, 215, 8, "continental", "lakes", 16),
+    ("west-texas", 90, 205, 8, "arid", "none", 17),
+    ("alabama", 92, 250, 8, "humid", "lakes", 18),
+    ("kansas", 78, 212, 8, "temperate", "lakes", 19),
+    ("minnesota", 58, 230, 8, "continental", "lakes", 20),
+    ("north-dakota", 54, 214, 8, "continental", "lakes", 31),
+    ("missouri", 78, 230, 8, "temperate", "lakes", 32),
+    ("ohio", 70, 246, 8, "temperate", "lakes", 33),
+    ("mississippi", 92, 240, 8, "humid", "lakes", 34),
+    ("new-mexico", 90, 195, 8, "arid", "none", 35),
+    ("florida", 104, 258, 8, "humid", "coast", 36),
+    ("texas-coast", 100, 226, 8, "humid", "coast", 37),
+    ("colorado-plains", 78, 203, 8, "arid", "none", 38),
+    ("wisconsin", 60, 238, 8, "continental", "lakes", 39),
+    ("maryland-coast", 76, 272, 8, "temperate", "coast", 40),
+]
 TEST_REGIONS = [  # never used in training: other places, climates mixed, other seeds
     ("kenaston", 44, 197, 8, "continental", "lakes", 21),
     ("carolina-coast", 90, 272, 8, "humid", "coast", 22),
@@ -80,6 +97,11 @@ def region_files(name: str, row: int, col: int, size: int, climate: str, water: 
         json.dump({"files": files, "variability": var}, f)
     print(f"simulated {name} ({climate}, {water}) {size}x{size} cells, {days} days in {time.time() - t:.0f} s")
     return files, var
+
+
+def train_regions(args) -> list[tuple]:
+    """The training regions of a general model: TRAIN_REGIONS, plus EXTRA_REGIONS with --more-regions."""
+    return TRAIN_REGIONS + (EXTRA_REGIONS if getattr(args, "more_regions", False) else [])
 
 
 def concat(parts: list[TrainingData]) -> TrainingData:
@@ -153,7 +175,8 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid, tru
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933", ancillary=pipeline.SM_ANCILLARY)
         try:
             res = pipeline.estimate_soil_moisture(scene, same_day(files["lst"], scene.date), model_path,
-                                                  reference=same_day(files["sm3"], scene.date))
+                                                  reference=same_day(files["sm3"], scene.date),
+                                                  static_path=files["static"][0])
         except NoDataError:  # frozen soil (no 3 km retrieval) or a fully cloudy LST day
             continue
         up = upsample_bicubic(scene.by_role("soil_moisture").data, scene.grid.factor_to(res.grid.name))
@@ -239,7 +262,7 @@ def run_tb(args) -> None:
         evaluate_general_tb(args.output or os.path.join(ROOT, "model", "tb_general.pt"), args)
         return
     parts, regions = [], {}
-    for name, row, col, size, climate, water, seed in TRAIN_REGIONS:
+    for name, row, col, size, climate, water, seed in train_regions(args):
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
         data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"], upsampling=args.upsampling)
         parts.append(data)
@@ -277,13 +300,15 @@ def evaluate_general_tb(out: str, args) -> None:
 
 
 def run_sm(args) -> None:
+    out = args.output or os.path.join(ROOT, "model", "sm_general.pt")
     if args.evaluate_only:
-        evaluate_general_sm(os.path.join(ROOT, "model", "sm_general.pt"), args)
+        evaluate_general_sm(out, args)
         return
     parts, regions = [], {}
-    for name, row, col, size, climate, water, seed in TRAIN_REGIONS:
+    for name, row, col, size, climate, water, seed in train_regions(args):
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
-        data, grid, prov = pipeline.sm_training_data(files["low"], files["lst"], files["sm3"], "M03")
+        data, grid, prov = pipeline.sm_training_data(files["low"], files["lst"], files["sm3"], "M03",
+                                                     static_path=files["static"][0] if args.static else None)
         parts.append(data)
         regions[name] = {"climate": climate, "water": water, "seed": seed, "region": prov["region"]}
     data = concat(parts)
@@ -291,14 +316,15 @@ def run_sm(args) -> None:
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
                       residual=False, batch_size=16, patch=48,
-                      checkpoint=os.path.join(DATA, "sm_general.ckpt"))
+                      checkpoint=out + ".ckpt")
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
         "case": "soil moisture", "grid": "M03", "data": "simulated", "location_specific": False,
         "regions": regions, "target": "SPL2SMAP_S-like 3 km soil moisture (simulated truth + 0.03 m3/m3 noise)",
         "inputs_note": "36 km soil_moisture is the SPL3SMP-like file's SCA-V retrieval made by the simulator "
-                       "from the observed TB with erroneous ancillary VWC / temperature / clay",
+                       "from the observed TB with erroneous ancillary VWC / temperature / clay"
+                       + ("; static_* bands are the simulated soil and land-cover maps (STATIC_M03_SIM.tif) "
+                          "with map errors" if args.static else ""),
         "note": "SIMULATED scenes only. Scores below are on simulated data."}})
-    out = os.path.join(ROOT, "model", "sm_general.pt")
     save_model(out, res.model, res.card)
     evaluate_general_sm(out, args)
 
@@ -307,7 +333,7 @@ def evaluate_general_sm(out: str, args) -> None:
     """Scores of the bundled soil-moisture model on the held-out (last ``val_days``) days of the training
     regions and on the regions never seen, vs the noisy 3 km target and the true 3 km soil moisture."""
     held_days, held = {}, {}
-    for spec in TRAIN_REGIONS:
+    for spec in train_regions(args):
         name, row, col, size, climate, water, seed = spec
         files, _ = region_files(name, row, col, size, climate, water, seed, args.days)
         n = len(files["low"])
@@ -454,8 +480,11 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--upsampling", choices=["bicubic", "nearest"], default="bicubic",
                     help="tb, location: how the 36 km input reaches the 9 km grid (the residual's base)")
-    ap.add_argument("--output", help="tb: model file to write (default model/tb_general.pt)")
+    ap.add_argument("--output", help="tb, sm: model file to write (default model/tb_general.pt, sm_general.pt)")
+    ap.add_argument("--more-regions", action="store_true", help="tb, sm: also train on EXTRA_REGIONS")
     ap.add_argument("--evaluate-only", action="store_true", help="tb, sm: score the bundled model, no training")
+    ap.add_argument("--no-static", dest="static", action="store_false",
+                    help="sm: without the static ancillary map (soil texture, land cover) as inputs")
     args = ap.parse_args()
     {"tb": run_tb, "sm": run_sm, "location": run_location, "location-sm": run_location_sm,
      "calibrate": run_calibrate, "oracle": run_oracle}[args.what](args)

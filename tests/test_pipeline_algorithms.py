@@ -239,16 +239,30 @@ def test_location_model_refuses_another_region_but_takes_rasters(run_alg, tiny_m
 
 def test_train_soil_moisture_case_with_and_without_the_36km_retrieval(run_alg, sim, tmp_path):
     folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
     base = {"INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "INPUT_LST": [str(folder)], "CASE": 1,
             "GRID": 1, "VALIDATION_DAYS": 2, "EPOCHS": 2, "FEATURES": 4, "PATCHES_PER_EPOCH": 16, "PATCH": 8}
     res = run_alg("train", {**base, "OUTPUT_MODEL": str(tmp_path / "sm.pt")})
     card = json.loads((tmp_path / "sm.json").read_text())
     assert [i["name"] for i in card["inputs"]] == ["tb_v", "tb_h", "lst", "soil_moisture_36km",
                                                   "vegetation_water_content_36km", "surface_temperature_36km"]
+    with_static = run_alg("train", {**base, "INPUT_STATIC": str(folder / "STATIC_M03_SIM.tif"),
+                                    "OUTPUT_MODEL": str(tmp_path / "sms.pt")})
+    names = [i["name"] for i in json.loads((tmp_path / "sms.json").read_text())["inputs"]]
+    assert names[6:] == ["static_clay", "static_sand", "static_bare", "static_grassland", "static_cropland",
+                         "static_forest", "static_urban", "static_water"]
+    assert with_static["EPOCHS_DONE"] == 2
+    # a model trained with the static maps needs them wherever it is applied, and says so
+    args = {"INPUT": str(low), "LST": str(folder / f"LST_{DAY}_SIM.tif"), "MODEL": with_static["OUTPUT_MODEL"],
+            "GRID": 1, "OUTPUT": str(tmp_path / "sms9.tif")}
+    with pytest.raises(QgsProcessingException, match="static ancillary raster"):
+        run_alg("soilmoisture", args)
+    assert not (tmp_path / "sms9.tif").exists()
+    assert np.isfinite(bands(run_alg("soilmoisture", {**args, "STATIC": str(folder / "STATIC_M03_SIM.tif")})
+                             ["OUTPUT"])[0]).any()
     assert card["outputs"][0]["units"] == "m3/m3" and card["training"]["grid"] == "M09"
     assert res["EPOCHS_DONE"] == 2 and np.isfinite(res["VAL_MAE_CNN_1"])
     # the model it wrote runs, reading the same inputs from the product
-    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
     sm = run_alg("soilmoisture", {"INPUT": str(low), "LST": str(folder / f"LST_{DAY}_SIM.tif"),
                                   "MODEL": res["OUTPUT_MODEL"], "GRID": 1, "OUTPUT": str(tmp_path / "sm9.tif")})
     assert np.isfinite(bands(sm["OUTPUT"])[0]).any()

@@ -82,12 +82,13 @@ def test_real_file_gives_the_soil_moisture_model_its_36km_inputs_exactly(real_sm
 
 
 def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
-    """Case 2 on real SMAP input (LST: a flat 300 K raster, as no real MODIS tile of that day is here):
+    """Case 2 on real SMAP input (LST and soil / land-cover maps flat, as no real ones of that place are here):
     the bundled model runs on the real retrieval and ancillary, values stay in range, nodata follows the
     input and frozen ground (real surface temperature < 273.15 K) is left empty."""
     from smapdown.core.grid import Grid
     from smapdown.core.pipeline import SM_ANCILLARY
     from smapdown.core.raster import BandSpec, write_geotiff
+    from smapdown.core.scene import STATIC_BANDS
 
     scene = read_tb36(str(real_smap_l2), ancillary=SM_ANCILLARY)
     ok = np.isfinite(scene.by_role("soil_moisture").data)
@@ -96,8 +97,12 @@ def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
     g3 = win.refine("M03")
     lst = write_geotiff(str(tmp_path / "lst.tif"), g3, [np.full(g3.shape, 300.0, np.float32)],
                         [BandSpec("lst", "K", "flat LST")], {})
+    flat = {"static_clay": 0.2, "static_sand": 0.4, "static_grassland": 1.0}  # no real soil map here either
+    static = write_geotiff(str(tmp_path / "static.tif"), g3,
+                           [np.full(g3.shape, flat.get(n, 0.0), np.float32) for n in STATIC_BANDS],
+                           [BandSpec(n, "1", n) for n in STATIC_BANDS], {})
     xmin, ymin, xmax, ymax = win.bounds()
-    res = run_alg("soilmoisture", {"INPUT": str(real_smap_l2), "LST": lst, "GRID": 0,
+    res = run_alg("soilmoisture", {"INPUT": str(real_smap_l2), "LST": lst, "STATIC": static, "GRID": 0,
                                    "EXTENT": f"{xmin},{xmax},{ymin},{ymax} [EPSG:6933]",
                                    "OUTPUT": str(tmp_path / "sm.tif")})
     ds = gdal.Open(res["OUTPUT"])

@@ -253,6 +253,20 @@ def test_36km_retrieval_tracks_the_truth_with_emergent_errors(land, series):
         assert (np.stack([d.vwc36_ancillary for d in s.days]) > 0).all()
 
 
+def test_static_map_is_the_truth_with_map_errors(series):
+    grid3, bands = sim.static_map(series)
+    assert grid3 == series.grid3 and len(bands) == len(sim.STATIC_BANDS)
+    clay, cover, water = bands[0], np.stack(bands[2:7]), bands[7]
+    assert all(b.shape == grid3.shape for b in bands)
+    np.testing.assert_allclose(cover.sum(axis=0), 1.0, atol=1e-6)
+    np.testing.assert_allclose(water, series.static["water_fraction3"], atol=1e-6)
+    err = clay - series.static["clay"]
+    assert 0.01 < err.std() < 0.08 and np.corrcoef(clay.ravel(), series.static["clay"].ravel())[0, 1] > 0.5
+    true_cover = series.static["land_cover_fractions"]
+    assert np.abs(cover - true_cover).max() > 0.01  # not the truth ...
+    assert np.corrcoef(cover[2].ravel(), true_cover[2].ravel())[0, 1] > 0.9  # ... but close to it
+
+
 def test_climates_order_mean_soil_moisture():
     means = {}
     for climate in ("arid", "temperate", "humid"):
@@ -336,7 +350,8 @@ def test_write_series_calls_the_product_writer_as_agreed(short_series, tmp_path,
     stub.write_product = fake_write
     monkeypatch.setitem(sys.modules, "smapdown.core.smap_write", stub)
     files = sim.write_series(short_series, str(tmp_path))
-    assert {k: len(v) for k, v in files.items()} == {"low": 2, "high": 2, "sm3": 2, "lst": 2, "truth": 2}
+    assert {k: len(v) for k, v in files.items()} == {"low": 2, "high": 2, "sm3": 2, "lst": 2, "truth": 2,
+                                                     "static": 1}
     assert os.path.basename(files["low"][0]) == "SMAP_L3_SM_P_20150601_SIM.h5"
     assert os.path.basename(files["high"][1]) == "SMAP_L3_SM_AP_20150602_SIM.h5"
     assert os.path.basename(files["sm3"][0]) == "SMAP_L2_SM_SP_20150601_SIM.h5"
@@ -351,7 +366,7 @@ def test_write_series_calls_the_product_writer_as_agreed(short_series, tmp_path,
             assert pm is not None and {"tb_v", "tb_h"} <= set(pm)
         if product == "SPL3SMAP":
             assert {"tb_v", "tb_h", "sigma0_vv"} <= set(fields)
-    for path in files["lst"] + files["truth"]:
+    for path in files["lst"] + files["truth"] + files["static"]:
         md = _tif_metadata(path)
         assert md["simulated"] == "true" and md["seed"] == "13"
     truth = gdal.Open(files["truth"][0])

@@ -11,7 +11,7 @@ from smapdown.core import pipeline
 from smapdown.core.errors import InputError
 from smapdown.core.grid import Grid
 from smapdown.core.raster import BandSpec, write_geotiff
-from smapdown.core.scene import Scene, Variable
+from smapdown.core.scene import STATIC_BANDS, Scene, Variable
 from smapdown.model.io import read_card
 
 G36 = Grid("M36", 80, 219, 3, 3)  # Oklahoma
@@ -34,23 +34,40 @@ def lst_path(tmp_path) -> str:
                          [BandSpec("lst", "K", "LST")], {})
 
 
+@pytest.fixture
+def static_path(tmp_path) -> str:
+    """Flat soil and land-cover maps: clay 0.2, sand 0.4, all grassland, no water."""
+    g3 = G36.refine("M03")
+    values = {"static_clay": 0.2, "static_sand": 0.4, "static_grassland": 1.0}
+    return write_geotiff(str(tmp_path / "static.tif"), g3,
+                         [np.full(g3.shape, values.get(n, 0.0), np.float32) for n in STATIC_BANDS],
+                         [BandSpec(n, "1", n) for n in STATIC_BANDS], {})
+
+
 def test_bundled_model_reads_the_36km_retrieval_and_its_ancillary():
     card = read_card(pipeline.DEFAULT_SM_MODEL)
     names = [i["name"] for i in card["inputs"]]
     assert names == list(pipeline.SM_INPUTS)
+    assert not pipeline.sm_model_needs_static(None)
     assert pipeline.sm_model_ancillary(None) == list(pipeline.SM_ANCILLARY)
     assert card["training"]["data"] == "simulated"
 
 
-def test_frozen_ground_is_left_empty(lst_path):
+def test_frozen_ground_is_left_empty(lst_path, static_path):
     ts = np.full(G36.shape, 285.0)
     ts[0, :] = 268.0  # the northern row is frozen
-    res = pipeline.estimate_soil_moisture(_scene(ts), lst_path)
+    res = pipeline.estimate_soil_moisture(_scene(ts), lst_path, static_path=static_path)
     frozen_rows = res.sm[:12]
     assert np.isnan(frozen_rows).all() and np.isfinite(res.sm[12:]).all()
     assert res.metrics["frozen_pixels_masked"] == 12 * 36
 
 
-def test_input_without_the_retrieval_is_refused_by_name(lst_path):
+def test_input_without_the_retrieval_is_refused_and_static_maps_are_read_by_name(lst_path, static_path, tmp_path):
     with pytest.raises(InputError, match=r"scene\.h5.*soil_moisture"):
-        pipeline.estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), with_retrieval=False), lst_path)
+        pipeline.estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), with_retrieval=False), lst_path,
+                                        static_path=static_path)
+    with pytest.raises(InputError, match=r"lst\.tif: not a static ancillary raster"):
+        pipeline.read_static(lst_path, G36.refine("M03"))
+    got = pipeline.read_static(static_path, G36.refine("M09"))  # block-averaged onto a coarser grid
+    assert list(got) == list(STATIC_BANDS) and got["static_clay"].shape == (12, 12)
+    np.testing.assert_allclose(got["static_grassland"], 1.0)
