@@ -26,6 +26,15 @@ def temp_beside(path: str, suffix: str = "") -> str:
     return tmp
 
 
+def publish(tmp: str, path: str) -> None:
+    """Move a finished temporary file onto ``path`` with the permissions a plain new file would get
+    (``mkstemp`` makes it private, 0600; the user's umask decides, as for any file they write)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, os.path.abspath(path))
+
+
 def discard(tmp: str) -> None:
     """Remove a temporary file (and a GDAL .aux.xml beside it) if present."""
     for p in (tmp, tmp + ".aux.xml"):
@@ -39,7 +48,7 @@ def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
     tmp = temp_beside(path, suffix)
     try:
         yield tmp
-        os.replace(tmp, os.path.abspath(path))
+        publish(tmp, path)
     except BaseException:
         discard(tmp)
         raise

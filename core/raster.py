@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .atomic import discard, temp_beside
+from .atomic import discard, publish, temp_beside
 from .errors import InputError
 from .grid import GRIDS, ULX, ULY, Grid, ease_srs
 
@@ -77,7 +77,7 @@ class GeoTiffWriter:
         """Flush, close and move the file into place; returns the final path."""
         self.ds.FlushCache()
         self.ds = None
-        os.replace(self.tmp, self.path)
+        publish(self.tmp, self.path)
         return self.path
 
     def discard(self) -> None:

@@ -358,6 +358,27 @@ def test_writer_is_atomic(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_outputs_get_the_permissions_of_a_plain_new_file(tmp_path):
+    """Atomic writes go through a private temporary file; the finished file follows the umask (readable by
+    others when the umask allows), like any file the user writes."""
+    import os
+
+    from smapdown.core.raster import BandSpec, write_geotiff
+
+    grid = WINDOWS["M36"]
+    old = os.umask(0o022)
+    try:
+        h5 = smap_write.write_product(str(tmp_path / "p.h5"), "SPL2SMP", grid, _fields(grid, ["tb_v"]), date=DATE)
+        tif = write_geotiff(str(tmp_path / "p.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
+        os.umask(0o077)
+        private = write_geotiff(str(tmp_path / "q.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
+    finally:
+        os.umask(old)
+    assert os.stat(h5).st_mode & 0o777 == 0o644
+    assert os.stat(tif).st_mode & 0o777 == 0o644
+    assert os.stat(private).st_mode & 0o777 == 0o600
+
+
 # --- NASA layouts (DMR++) ------------------------------------------------------------------------------
 _DAP = "{http://xml.opendap.org/ns/DAP/4.0#}"
 _DTYPES = {"Float32": np.float32, "Float64": np.float64, "UInt16": np.uint16, "Byte": np.uint8}
