@@ -390,7 +390,7 @@ def evaluate_general_sm(out: str, args) -> None:
 
 def run_location(args) -> None:
     name, row, col, size, climate, water, seed = TRAIN_REGIONS[0]
-    files, var = region_files(name, row, col, size, climate, water, seed + 100, args.days)
+    files, var = region_files(name, row, col, size, climate, water, args.location_seed, args.days)
     radar_days = args.days - args.after_days
     data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"],
                                                   end=START + dt.timedelta(days=radar_days - 1),
@@ -409,12 +409,13 @@ def run_location(args) -> None:
     last_radar = START + dt.timedelta(days=radar_days - 1)
     after = [i for i, d in enumerate(dates) if d > last_radar]
     ev = evaluate_tb(path, files, after, region_grid(TRAIN_REGIONS[0]))
-    out = json_safe({"region": name, "climate": climate, "seed": seed + 100, "train_days": radar_days - args.val_days,
+    out = json_safe({"region": name, "climate": climate, "seed": args.location_seed,
+                     "train_days": radar_days - args.val_days,
            "evaluated_days_after_training_period": args.after_days, "features": args.features,
            "epochs": args.epochs, "upsampling": args.upsampling, "train_seconds": round(time.time() - t),
            "subcell_std_true_tb9_K": var,
            "metrics": ev})
-    with open(os.path.join(ROOT, "build", "location_experiment.json"), "w") as f:
+    with open(os.path.join(ROOT, "build", f"location_experiment_{args.location_seed}.json"), "w") as f:
         json.dump(out, f, indent=1)
     print(f"location-specific ({name}, days after training): {fmt(ev)}")
 
@@ -426,11 +427,11 @@ def run_oracle(args) -> None:
     from smapdown.model.inference import upsample_bicubic
 
     name, row, col, size, climate, water, seed = TRAIN_REGIONS[0]
-    series = simulate.simulate_region(region_grid(TRAIN_REGIONS[0]), START, args.days, seed + 100,
+    series = simulate.simulate_region(region_grid(TRAIN_REGIONS[0]), START, args.days, args.location_seed,
                                       climate=climate, water=water)
     radar = args.days - args.after_days
     tr, te = slice(0, radar), slice(radar, args.days)
-    out = {"region": name, "seed": seed + 100, "radar_days": radar, "after_days": args.after_days}
+    out = {"region": name, "seed": args.location_seed, "radar_days": radar, "after_days": args.after_days}
     for p in ("v", "h"):
         tgt = np.stack([getattr(d, f"tb9_radar_{p}") for d in series.days]).astype(np.float64)
         tb36 = np.stack([getattr(d, f"tb36_{p}") for d in series.days]).astype(np.float64)
@@ -465,7 +466,7 @@ def run_location_sm(args) -> None:
     """Case 2, location-specific: train on the radar-period days of one region, score the days after."""
     spec = TRAIN_REGIONS[0]
     name, row, col, size, climate, water, seed = spec
-    files, _ = region_files(name, row, col, size, climate, water, seed + 100, args.days)
+    files, _ = region_files(name, row, col, size, climate, water, args.location_seed, args.days)
     radar_days = args.days - args.after_days
     last = START + dt.timedelta(days=radar_days - 1)
     data, grid, prov = pipeline.sm_training_data(files["low"], files["lst"], files["sm3"], "M03", end=last)
@@ -481,8 +482,8 @@ def run_location_sm(args) -> None:
     save_model(path, res.model, res.card)
     dates = [pipeline.read_tb36(p).date for p in files["low"]]
     ev = evaluate_sm(path, files, [i for i, d in enumerate(dates) if d > last], region_grid(spec),
-                     true_sm3(spec, seed + 100, args.days))
-    out = json_safe({"region": name, "seed": seed + 100, "features": args.features, "epochs": args.epochs,
+                     true_sm3(spec, args.location_seed, args.days))
+    out = json_safe({"region": name, "seed": args.location_seed, "features": args.features, "epochs": args.epochs,
                      "train_seconds": round(time.time() - t), "metrics_vs_noisy_3km_target": ev})
     with open(os.path.join(ROOT, "build", "location_sm_experiment.json"), "w") as f:
         json.dump(out, f, indent=1)
@@ -505,6 +506,8 @@ def main() -> None:
                     help="tb, location: how the 36 km input reaches the 9 km grid (the residual's base)")
     ap.add_argument("--output", help="tb, sm: model file to write (default model/tb_general.pt, sm_general.pt)")
     ap.add_argument("--more-regions", action="store_true", help="tb, sm: also train on EXTRA_REGIONS")
+    ap.add_argument("--location-seed", type=int, default=111,
+                    help="location, location-sm, oracle: simulation seed of the Oklahoma region")
     ap.add_argument("--evaluate-only", action="store_true", help="tb, sm: score the bundled model, no training")
     ap.add_argument("--no-static", dest="static", action="store_false",
                     help="sm: without the static ancillary map (soil texture, land cover) as inputs")
