@@ -225,6 +225,18 @@ def precision_param(alg: SmapdownAlgorithm) -> None:
             "GPUs; differs from float32 by about 0.01 K in TB.", advanced=True)
 
 
+def static_param(alg: SmapdownAlgorithm) -> None:
+    """The STATIC parameter: a static ancillary raster, for models trained with one."""
+    from qgis.core import QgsProcessingParameterFile
+
+    alg.add(QgsProcessingParameterFile("STATIC", alg.tr("Static ancillary raster"), optional=True,
+                                       fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
+            "Soil texture, land-cover and open-water fractions on an EASE2 grid (bands static_clay, static_sand, "
+            "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), needed "
+            "only by a model trained with them ('Train downscaling network', INPUT_STATIC; the bundled models "
+            "were not); smapdown:simulate writes one per region (STATIC_M03_SIM.tif).", advanced=True)
+
+
 def report_outputs(metrics: dict) -> dict[str, float]:
     """Flatten per-band metrics into algorithm outputs like MAE_CNN_TB_V (NaN when missing)."""
     out: dict[str, float] = {}

@@ -16,7 +16,7 @@ from qgis.core import (
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs
+from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs, static_param
 
 BANDS = [BandSpec("tb_v", "K", "brightness temperature, V polarisation"),
          BandSpec("tb_h", "K", "brightness temperature, H polarisation")]
@@ -64,6 +64,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                  "A model written by 'Train downscaling network'. Empty: the bundled general model "
                  "(trained on simulated scenes).")
         device_param(self)
+        static_param(self)
         precision_param(self)
         self.add_extent()
         self.add(QgsProcessingParameterFile(
@@ -126,7 +127,8 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         feedback.pushInfo(f"Input: {scene.label}, 36 km window {scene.grid.rows} x {scene.grid.cols}")
         res = pipeline.downscale(scene, model, device, preserve, reference,
                                  uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
-                                 feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context))
+                                 feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
+                                 static_path=self.parameterAsFile(parameters, "STATIC", context) or None)
         feedback.pushInfo(f"Device used: {res.device}")
         mp = res.metrics["mean_preservation"]
         feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "

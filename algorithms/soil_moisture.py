@@ -14,7 +14,7 @@ from qgis.core import (
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs
+from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs, static_param
 
 GRIDS = ["M03", "M09"]
 SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
@@ -40,7 +40,6 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     )
     INPUT, LST, MODEL, GRID, DEVICE, EXTENT = "INPUT", "LST", "MODEL", "GRID", "DEVICE", "EXTENT"
     REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
-    STATIC = "STATIC"
 
     def initAlgorithm(self, config=None) -> None:
         self.add(QgsProcessingParameterFile(
@@ -55,16 +54,11 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                                             fileFilter="smapdown model (*.pt)"),
                  "A soil-moisture model from 'Train downscaling network' (case soil moisture). Empty: the "
                  "bundled model (trained on simulated scenes).")
-        self.add(QgsProcessingParameterFile(self.STATIC, self.tr("Static ancillary raster"), optional=True,
-                                            fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
-                 "Soil texture and land-cover fractions on an EASE2 grid (bands static_clay, static_sand, "
-                 "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), "
-                 "needed when the model was trained with them (the bundled model was not); smapdown:simulate "
-                 "writes one per region (STATIC_M03_SIM.tif).")
         self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRIDS, defaultValue=0),
                  "EASE-Grid 2.0 3 km (M03) or 9 km (M09).")
         device_param(self)
         precision_param(self)
+        static_param(self)
         self.add_extent()
         self.add(QgsProcessingParameterFile(
             self.REFERENCE, self.tr("Soil-moisture reference"), optional=True,
@@ -103,8 +97,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
         res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
                                               bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                              static_path=self.parameterAsFile(parameters, self.STATIC, context)
-                                              or None)
+                                              static_path=self.parameterAsFile(parameters, "STATIC", context) or None)
         feedback.pushInfo(f"Device used: {res.device}")
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,

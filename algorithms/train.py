@@ -60,11 +60,12 @@ class TrainAlgorithm(SmapdownAlgorithm):
         ):
             self.add(QgsProcessingParameterMultipleLayers(name, self.tr(text), QgsProcessing.TypeFile,
                                                           optional=optional), help_text)
-        self.add(QgsProcessingParameterFile("INPUT_STATIC", self.tr("Static ancillary raster (soil-moisture case)"),
+        self.add(QgsProcessingParameterFile("INPUT_STATIC", self.tr("Static ancillary raster (optional)"),
                                             optional=True, fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
-                 "Case soil moisture, optional: soil texture and land-cover fractions on an EASE2 grid (bands "
-                 "static_*, e.g. STATIC_M03_SIM.tif from smapdown:simulate); every static_* band becomes an "
-                 "input of the network, and the model then needs such a raster wherever it is applied.")
+                 "Optional high-resolution static inputs: soil texture, land-cover and open-water fractions on an "
+                 "EASE2 grid (bands static_*, e.g. STATIC_M03_SIM.tif from smapdown:simulate); every static_* "
+                 "band becomes an input of the network (both cases), and the model then needs such a raster "
+                 "(STATIC) wherever it is applied.", advanced=True)
         self.add(QgsProcessingParameterEnum("CASE", self.tr("Case"), options=CASES, defaultValue=0),
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
         self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
@@ -160,7 +161,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
             method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
             if method == "auto":
                 method = "nearest" if self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context) else "bicubic"
-            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, start, end, upsampling=method)
+            data, grid, prov = pipeline.tb_training_data(
+                low, high, extent, crs, start, end, upsampling=method,
+                static_path=self.parameterAsFile(parameters, "INPUT_STATIC", context) or None)
         else:
             lst = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LST", context),
                                       (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))

@@ -295,8 +295,11 @@ def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float
 
 def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto",
               mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
-              tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False) -> DownscaleResult:
-    """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics."""
+              tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
+              static_path: str | None = None) -> DownscaleResult:
+    """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics.
+
+    ``static_path``: a static ancillary raster (``static_*`` bands), needed by models trained with one."""
     from ..model.inference import predict_tiled, resolve_device, upsample, upsample_bicubic
     from ..model.io import load_model
 
@@ -313,6 +316,18 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     base = upsample_bicubic(tb36, 4)
     method = card.get("input_upsampling", "bicubic")
     x = base if method == "bicubic" else upsample(tb36, 4, method)
+    extra = [i.get("name", "") for i in card.get("inputs", [])][2:]
+    if extra:
+        if not all(n.startswith("static_") for n in extra):
+            raise InputError(f"{path}: inputs {', '.join(extra)} beyond TB V/H are not static ancillary bands")
+        if not static_path:
+            raise InputError(f"{path}: this model also reads a static ancillary raster (bands "
+                             f"{', '.join(extra)}); give it as STATIC")
+        static = read_static(static_path, grid9)
+        missing = [n for n in extra if n not in static]
+        if missing:
+            raise InputError(f"{static_path}: lacks the band(s) {', '.join(missing)} the model reads")
+        x = np.concatenate([x, np.stack([static[n] for n in extra]).astype(np.float32)])
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
                   f"{method} inputs)")
     origin = model_origin(model, card, grid9, path)
@@ -620,8 +635,10 @@ def kind_filter(kind: str):
 
 def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, extent_crs: str | None = None,
                      start: dt.date | None = None, end: dt.date | None = None,
-                     feedback: Feedback = SILENT, upsampling: str = "bicubic"):
-    """Pairs (upsampled 36 km TB → 9 km target TB) on the days both sides have, as model TrainingData.
+                     feedback: Feedback = SILENT, upsampling: str = "bicubic", static_path: str | None = None):
+    """Pairs (upsampled 36 km TB [+ static maps] → 9 km target TB) on the days both sides have, as model
+    TrainingData. ``static_path``: every ``static_*`` band of that raster (:func:`read_static`) on M09
+    becomes an input after TB V and H (high-resolution static inputs: water, land cover, soil).
 
     ``upsampling``: 'bicubic' (smooth) or 'nearest' (each 36 km value over its 4 x 4 block: the network's
     residual then starts from the observation itself, which suits a location-specific model whose
@@ -642,16 +659,21 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     if not dates:
         raise InputError("no date has both a 36 km input file and a 9 km target file "
                          f"(36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
+    static = read_static(static_path, grid9) if static_path else {}
+    snames = sorted(static, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
+    fixed = np.stack([static[n] for n in snames]).astype(np.float32) if snames else None
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]
         tb36 = np.stack([regrid(s.by_role(r).data, s.grid, grid36) for r in ("tb_v", "tb_h")])
-        xs.append(upsample(tb36.astype(np.float32), 4, upsampling))
+        x = upsample(tb36.astype(np.float32), 4, upsampling)
+        xs.append(x if fixed is None else np.concatenate([x, fixed]))
         h = highs[d]
         ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
         feedback.progress(100.0 * (i + 1) / len(dates))
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
-                        ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"], upsampling)
+                        ["tb_v", "tb_h", *snames], ["tb_v", "tb_h"], ["K", "K"] + ["1"] * len(snames), ["K", "K"],
+                        upsampling)
     return data, grid9, provenance(grid36, dates, {"input": [lows[d] for d in dates],
                                                    "target": [highs[d] for d in dates]})
 

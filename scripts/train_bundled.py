@@ -2,7 +2,7 @@
 
   train_bundled.py tb        general TB model  -> model/tb_general.pt (+ .json card)
   train_bundled.py sm        general soil-moisture model -> model/sm_general.pt (+ .json card); the bundled
-                             one: sm --more-regions --no-static --epochs 20 --bf16
+                             one: sm --more-regions --epochs 20 --bf16
   train_bundled.py location  the poster's location-specific experiment (no file bundled; prints and
                              writes build/location_experiment.json)
   train_bundled.py calibrate TTA uncertainty vs the true error on the held-out regions -> tb_general card
@@ -100,6 +100,11 @@ def region_files(name: str, row: int, col: int, size: int, climate: str, water: 
     return files, var
 
 
+def checkpoint_for(model_path: str) -> str:
+    """The resume file of a training run, under build/sim (never beside a bundled model)."""
+    return os.path.join(DATA, os.path.basename(model_path) + ".ckpt")
+
+
 def train_regions(args) -> list[tuple]:
     """The training regions of a general model: TRAIN_REGIONS, plus EXTRA_REGIONS with --more-regions."""
     return TRAIN_REGIONS + (EXTRA_REGIONS if getattr(args, "more_regions", False) else [])
@@ -132,7 +137,8 @@ def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> 
     pooled: dict[str, list] = {k: [] for k in ("cnn", "bic", "nn", "radar", "truth")}
     for i in days:
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.downscale(scene, model_path, reference=same_day(files["high"], scene.date))
+        res = pipeline.downscale(scene, model_path, reference=same_day(files["high"], scene.date),
+                                 static_path=files["static"][0])
         truth = read_ease_raster(same_day(files["truth"], scene.date))
         pooled["cnn"].append(res.cnn)
         pooled["bic"].append(res.baseline)
@@ -270,7 +276,8 @@ def run_tb(args) -> None:
     parts, regions = [], {}
     for name, row, col, size, climate, water, seed in train_regions(args):
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
-        data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"], upsampling=args.upsampling)
+        data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"], upsampling=args.upsampling,
+                                                      static_path=files["static"][0] if args.static else None)
         parts.append(data)
         regions[name] = json_safe({"climate": climate, "water": water, "seed": seed, "region": prov["region"],
                                    "subcell_std_true_tb9_K": var})
@@ -278,7 +285,7 @@ def run_tb(args) -> None:
     tr, val = split_by_date(data, args.val_days)
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
-                      batch_size=16, patch=32, checkpoint=os.path.join(DATA, f"tb_general_{args.upsampling}.ckpt"))
+                      batch_size=16, patch=32, checkpoint=checkpoint_for(args.output or "tb_general.pt"))
     t = time.time()
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
         "case": "tb", "data": "simulated", "location_specific": False, "regions": regions,
@@ -322,7 +329,7 @@ def run_sm(args) -> None:
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
                       residual=False, batch_size=16, patch=48,
-                      checkpoint=out + ".ckpt")
+                      checkpoint=checkpoint_for(out))
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
         "case": "soil moisture", "grid": "M03", "data": "simulated", "location_specific": False,
         "regions": regions, "target": "SPL2SMAP_S-like 3 km soil moisture (simulated truth + 0.03 m3/m3 noise)",
@@ -509,8 +516,8 @@ def main() -> None:
     ap.add_argument("--location-seed", type=int, default=111,
                     help="location, location-sm, oracle: simulation seed of the Oklahoma region")
     ap.add_argument("--evaluate-only", action="store_true", help="tb, sm: score the bundled model, no training")
-    ap.add_argument("--no-static", dest="static", action="store_false",
-                    help="sm: without the static ancillary map (soil texture, land cover) as inputs")
+    ap.add_argument("--static", action="store_true",
+                    help="tb, sm: also the static ancillary map (soil texture, land cover, water) as inputs")
     args = ap.parse_args()
     {"tb": run_tb, "sm": run_sm, "location": run_location, "location-sm": run_location_sm,
      "calibrate": run_calibrate, "oracle": run_oracle}[args.what](args)

@@ -269,3 +269,25 @@ def test_train_soil_moisture_case_with_and_without_the_36km_retrieval(run_alg, s
     run_alg("train", {**base, "SM_ANCILLARY": False, "OUTPUT_MODEL": str(tmp_path / "plain.pt")})
     plain = json.loads((tmp_path / "plain.json").read_text())
     assert [i["name"] for i in plain["inputs"]] == ["tb_v", "tb_h", "lst"]
+
+
+def test_tb_model_with_static_inputs_needs_them_when_applied(run_alg, sim, tmp_path):
+    folder, _ = sim
+    static = str(folder / "STATIC_M03_SIM.tif")
+    res = run_alg("train", {"INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "CASE": 0,
+                            "LOCATION_SPECIFIC": False, "INPUT_STATIC": static, "VALIDATION_DAYS": 2, "EPOCHS": 1,
+                            "FEATURES": 4, "PATCHES_PER_EPOCH": 16, "PATCH": 8,
+                            "OUTPUT_MODEL": str(tmp_path / "tbs.pt")})
+    card = json.loads((tmp_path / "tbs.json").read_text())
+    names = [i["name"] for i in card["inputs"]]
+    assert names[:2] == ["tb_v", "tb_h"] and names[2:] == ["static_clay", "static_sand", "static_bare",
+                                                           "static_grassland", "static_cropland", "static_forest",
+                                                           "static_urban", "static_water"]
+    assert card["input_upsampling"] == "bicubic"  # a general model
+    low = str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5")
+    args = {"INPUT": low, "MODEL": res["OUTPUT_MODEL"], "OUTPUT": str(tmp_path / "tb9.tif")}
+    with pytest.raises(QgsProcessingException, match="tbs.pt.*static ancillary raster"):
+        run_alg("downscale", args)
+    assert not (tmp_path / "tb9.tif").exists()
+    out = run_alg("downscale", {**args, "STATIC": static})
+    assert np.isfinite(bands(out["OUTPUT"])[0]).any()
