@@ -60,7 +60,8 @@ def poster_panel(path: str, title: str, rows: list[dict]) -> str:
     """
     plt = _plt()
     ncol = max(len(r["panels"]) for r in rows)
-    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.1 * ncol, 2.9 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.3 * ncol, 2.9 * len(rows)), squeeze=False,
+                             layout="constrained")
     kinds = {"tb": ("viridis", "K"), "diff": ("RdBu_r", "K"), "sm": ("RdYlBu", "m³/m³"),
              "sm_diff": ("RdBu", "m³/m³"), "lst": ("magma", "K")}
     for i, row in enumerate(rows):
