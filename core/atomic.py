@@ -26,13 +26,26 @@ def temp_beside(path: str, suffix: str = "") -> str:
     return tmp
 
 
+def _process_umask() -> int:
+    """The umask, read once at import (setting it to read it back is not thread-safe later, when QGIS runs
+    algorithms in worker threads)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
 def publish(tmp: str, path: str) -> None:
     """Move a finished temporary file onto ``path`` with the permissions a plain new file would get
     (``mkstemp`` makes it private, 0600; the user's umask decides, as for any file they write)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, os.path.abspath(path))
+    with contextlib.suppress(OSError):  # best effort: some file systems do not keep modes
+        os.chmod(tmp, 0o666 & ~_UMASK)
+    try:
+        os.replace(tmp, os.path.abspath(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the output here ({exc.strerror})") from None
 
 
 def discard(tmp: str) -> None:

@@ -104,7 +104,7 @@ def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str 
         except NoDataError:
             raise
         except InputError as exc:
-            if not ancillary:
+            if not ancillary or "no variable" not in str(exc):
                 raise
             raise InputError(f"{exc} — the model needs the 36 km {', '.join(ancillary)} of an SPL2SMP or "
                              "SPL3SMP product as inputs besides TB") from None
@@ -320,14 +320,9 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     if extra:
         if not all(n.startswith("static_") for n in extra):
             raise InputError(f"{path}: inputs {', '.join(extra)} beyond TB V/H are not static ancillary bands")
-        if not static_path:
-            raise InputError(f"{path}: this model also reads a static ancillary raster (bands "
-                             f"{', '.join(extra)}); give it as STATIC")
-        static = read_static(static_path, grid9)
-        missing = [n for n in extra if n not in static]
-        if missing:
-            raise InputError(f"{static_path}: lacks the band(s) {', '.join(missing)} the model reads")
-        x = np.concatenate([x, np.stack([static[n] for n in extra]).astype(np.float32)])
+        x = np.concatenate([x, static_inputs(static_path, grid9, extra, np.isfinite(x[:2]).all(axis=0), path)])
+    elif static_path:
+        feedback.info(f"{path} reads no static inputs: STATIC ({static_path}) is not used")
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
                   f"{method} inputs)")
     origin = model_origin(model, card, grid9, path)
@@ -425,12 +420,32 @@ def read_static(path: str, grid: Grid) -> dict[str, np.ndarray]:
     return {n: regrid(a, rd.grid, grid) for n, a in zip(names, rd.arrays, strict=True) if n.startswith("static_")}
 
 
-def sm_model_needs_static(model_path: str | None) -> bool:
-    """Whether the case-2 model at ``model_path`` (None: the bundled one) reads a static ancillary raster."""
-    from ..model.io import read_card
+def static_inputs(path: str | None, grid: Grid, names: Sequence[str], valid: np.ndarray,
+                  model_path: str | None = None) -> np.ndarray:
+    """The ``static_*`` bands ``names`` of a static ancillary raster on ``grid`` as a (len(names), H, W) stack;
+    InputError naming the file when it is not given, lacks a band or leaves a ``valid`` pixel uncovered (a
+    raster of another area must not pass silently as the band means)."""
+    who = f"the model {model_path}" if model_path else "the model"
+    if not path:
+        raise InputError(f"{who} also reads a static ancillary raster (bands {', '.join(names)}); give it as "
+                         "STATIC")
+    static = read_static(path, grid)
+    missing = [n for n in names if n not in static]
+    if missing:
+        raise InputError(f"{path}: lacks the band(s) {', '.join(missing)} that {who} reads")
+    arr = np.stack([static[n] for n in names]).astype(np.float32)
+    uncovered = valid & ~np.isfinite(arr).all(axis=0)
+    if uncovered.any():
+        share = 100.0 * uncovered.sum() / max(int(valid.sum()), 1)
+        raise InputError(f"{path}: the static ancillary raster leaves {share:.0f} % of the pixels to process "
+                         "uncovered (is it for another area?)")
+    return arr
 
-    card = read_card(model_path or DEFAULT_SM_MODEL)
-    return any(i.get("name", "").startswith("static_") for i in card.get("inputs", []))
+
+def static_names(path: str, grid: Grid) -> list[str]:
+    """The ``static_*`` band names of a static ancillary raster, in :data:`STATIC_BANDS` order."""
+    names = list(read_static(path, grid))
+    return sorted(names, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
 
 
 def sm_ancillary(names: Sequence[str]) -> list[str]:
@@ -512,17 +527,25 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     if not np.isfinite(lst).any():
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
     names = [i.get("name") for i in card.get("inputs", [])]
+    snames = [n for n in names if n.startswith("static_")]
     static = None
-    if any(n.startswith("static_") for n in names):
-        if not static_path:
-            raise InputError(f"{path}: this model also reads a static ancillary raster (soil texture and "
-                             "land-cover fractions, bands static_*); give it as STATIC")
-        static = read_static(static_path, grid)
+    if snames:
+        valid = regrid(np.isfinite(scene36.by_role("tb_v").data).astype(np.float32), scene36.grid, grid) > 0
+        static = dict(zip(snames, static_inputs(static_path, grid, snames, valid, path), strict=True))
+    elif static_path:
+        feedback.info(f"{path} reads no static inputs: STATIC ({static_path}) is not used")
     x = sm_inputs(scene36, lst, grid, names, static)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
                        origin=model_origin(model, card, grid, path), bf16=bf16)[0]
     sm = np.clip(sm, 0.0, 0.6)
+    no_retrieval = 0
+    if "soil_moisture_36km" in names:  # no estimate where the product itself retrieved nothing (water, flags)
+        gap = np.isfinite(sm) & ~np.isfinite(x[names.index("soil_moisture_36km")])
+        no_retrieval = int(gap.sum())
+        sm[gap] = np.nan
+        if no_retrieval:
+            feedback.info(f"{no_retrieval} pixels left empty: the product has no 36 km soil-moisture retrieval there")
     frozen = 0
     if scene36.has_role("surface_temperature"):  # no L-band soil moisture on frozen ground (as SMAP flags it)
         ts = regrid(scene36.by_role("surface_temperature").data, scene36.grid, grid)
@@ -534,6 +557,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
                           "(frozen ground)")
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
     result.metrics["frozen_pixels_masked"] = frozen
+    result.metrics["pixels_without_36km_retrieval"] = no_retrieval
     if reference:
         ref, label = read_reference(reference, grid, ["soil_moisture"])
         result.reference, result.reference_label = ref[0], label
@@ -659,9 +683,14 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     if not dates:
         raise InputError("no date has both a 36 km input file and a 9 km target file "
                          f"(36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
-    static = read_static(static_path, grid9) if static_path else {}
-    snames = sorted(static, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
-    fixed = np.stack([static[n] for n in snames]).astype(np.float32) if snames else None
+    snames = static_names(static_path, grid9) if static_path else []
+    fixed = None
+    if snames:
+        covered = np.zeros(grid9.shape, bool)  # every pixel some day's target covers
+        for d in dates:
+            h = highs[d]
+            covered |= np.isfinite(regrid(h.by_role("tb_v").data, h.grid, grid9))
+        fixed = static_inputs(static_path, grid9, snames, covered)
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]
@@ -695,9 +724,8 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
-    static = read_static(static_path, grid) if static_path else None
-    if static:
-        names += sorted(static, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
+    snames = static_names(static_path, grid) if static_path else []
+    names += snames
     lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
     tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
                     smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
@@ -706,6 +734,13 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:
         raise InputError("no date has a 36 km TB file, an LST file and a soil-moisture target file")
+    static = None
+    if snames:
+        covered = np.zeros(grid.shape, bool)
+        for d in dates:
+            t = tgts[d]
+            covered |= np.isfinite(regrid(t.by_role("soil_moisture").data, t.grid, grid))
+        static = dict(zip(snames, static_inputs(static_path, grid, snames, covered), strict=True))
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]

@@ -89,10 +89,14 @@ class GeoTiffWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        if exc_type is not None:
             self.discard()
+            return
+        try:
+            self.commit()
+        except BaseException:
+            self.discard()
+            raise
 
 
 def write_geotiff(path: str, grid: Grid, arrays: Sequence[np.ndarray], bands: Sequence[BandSpec],

@@ -468,7 +468,9 @@ def run_oracle(args) -> None:
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pattern = np.nanmean((tgt - blk)[tr], axis=0)
+            pattern_med = np.nanmedian((tgt - blk)[tr], axis=0)
             pattern_bic = np.nanmean((tgt - bic)[tr], axis=0)
+            anomaly = blk - np.nanmean(blk[tr], axis=0)
             x, y = blk - np.nanmean(blk[tr], axis=0), tgt - blk
             ok = np.isfinite(x) & np.isfinite(y)
             ok[te] = False
@@ -477,8 +479,14 @@ def run_oracle(args) -> None:
             slope = (np.where(ok, (x - mx) * (y - my), 0).sum(0)
                      / np.maximum(np.where(ok, (x - mx) ** 2, 0).sum(0), 1e-9))
         base = mae(bic)
+        # the mean pattern scaled by the day's 36 km TB anomaly, the scale chosen on the radar days
+        scales = np.linspace(-0.1, 0.1, 21)
+        best = min(scales, key=lambda k: mae(blk + pattern * (1.0 + k * anomaly), tr))
         out[f"tb_{p}"] = {"bicubic_mae": base,
                           "observation_plus_mean_pattern": mae(blk + pattern) / base,
+                          "observation_plus_median_pattern": mae(blk + pattern_med) / base,
+                          "observation_plus_pattern_scaled_by_anomaly": mae(blk + pattern * (1.0 + best * anomaly))
+                          / base, "anomaly_scale_chosen": float(best),
                           "bicubic_plus_mean_pattern": mae(bic + pattern_bic) / base,
                           "observation_plus_per_pixel_regression": mae(blk + my + slope * (x - mx)) / base,
                           "observation_alone": mae(blk) / base}

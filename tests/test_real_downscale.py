@@ -84,7 +84,8 @@ def test_real_file_gives_the_soil_moisture_model_its_36km_inputs_exactly(real_sm
 def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
     """Case 2 on real SMAP input (LST and soil / land-cover maps flat, as no real ones of that place are here):
     the bundled model runs on the real retrieval and ancillary, values stay in range, nodata follows the
-    input and frozen ground (real surface temperature < 273.15 K) is left empty."""
+    input (TB and the product's own retrieval) and frozen ground (real surface temperature < 273.15 K) is
+    left empty."""
     from smapdown.core.grid import Grid
     from smapdown.core.pipeline import SM_ANCILLARY
     from smapdown.core.raster import BandSpec, write_geotiff
@@ -111,6 +112,7 @@ def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
     assert sm.shape == (36, 36)
     sub = scene.by_role("tb_v").data[r - 1:r + 2, c - 1:c + 2]
     ts = scene.by_role("surface_temperature").data[r - 1:r + 2, c - 1:c + 2]
-    empty = np.repeat(np.repeat(~np.isfinite(sub) | (ts < 273.15), 12, 0), 12, 1)
+    ret = scene.by_role("soil_moisture").data[r - 1:r + 2, c - 1:c + 2]
+    empty = np.repeat(np.repeat(~np.isfinite(sub) | ~np.isfinite(ret) | (ts < 273.15), 12, 0), 12, 1)
     np.testing.assert_array_equal(np.isnan(sm), empty)
     assert np.nanmin(sm) >= 0.0 and np.nanmax(sm) <= 0.6

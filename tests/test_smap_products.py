@@ -359,24 +359,23 @@ def test_writer_is_atomic(tmp_path, monkeypatch):
 
 
 def test_outputs_get_the_permissions_of_a_plain_new_file(tmp_path):
-    """Atomic writes go through a private temporary file; the finished file follows the umask (readable by
-    others when the umask allows), like any file the user writes."""
+    """Atomic writes go through a private temporary file; the finished file gets the mode of a plain new
+    file under the process umask (read once at start), like any file the user writes — not 0600."""
     import os
 
+    from smapdown.core import atomic
     from smapdown.core.raster import BandSpec, write_geotiff
 
     grid = WINDOWS["M36"]
-    old = os.umask(0o022)
-    try:
-        h5 = smap_write.write_product(str(tmp_path / "p.h5"), "SPL2SMP", grid, _fields(grid, ["tb_v"]), date=DATE)
-        tif = write_geotiff(str(tmp_path / "p.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
-        os.umask(0o077)
-        private = write_geotiff(str(tmp_path / "q.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
-    finally:
-        os.umask(old)
-    assert os.stat(h5).st_mode & 0o777 == 0o644
-    assert os.stat(tif).st_mode & 0o777 == 0o644
-    assert os.stat(private).st_mode & 0o777 == 0o600
+    h5 = smap_write.write_product(str(tmp_path / "p.h5"), "SPL2SMP", grid, _fields(grid, ["tb_v"]), date=DATE)
+    tif = write_geotiff(str(tmp_path / "p.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
+    for path in (h5, tif):
+        assert os.stat(path).st_mode & 0o777 == 0o666 & ~atomic._UMASK
+    # a destination that cannot be written is a sentence naming it, and no temporary file is left
+    (tmp_path / "dir.tif").mkdir()
+    with pytest.raises(InputError, match="dir.tif: cannot write"):
+        write_geotiff(str(tmp_path / "dir.tif"), grid, [np.zeros(grid.shape)], [BandSpec("tb_v", "K")])
+    assert not list(tmp_path.glob(".smapdown-*"))
 
 
 # --- NASA layouts (DMR++) ------------------------------------------------------------------------------
