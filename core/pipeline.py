@@ -36,9 +36,15 @@ def is_raster(path: str) -> bool:
     return path.lower().endswith(RASTER_EXT)
 
 
-def _raster_scene(path: str, roles: Sequence[str], extent=None, extent_crs=None) -> Scene:
+def _raster_scene(path: str, roles: Sequence[str], extent=None, extent_crs=None, named: Sequence[str] = ()) -> Scene:
+    """``roles`` from a raster: a band of that name, else the band at the role's position; the roles in
+    ``named`` must be a band of that name."""
     rd = read_ease_raster(path)
     names = [n.lower() for n in rd.names]
+    missing = [r for r in named if r not in names]
+    if missing:
+        raise InputError(f"{path}: the model needs 36 km {', '.join(missing)} as inputs; this raster has bands "
+                         f"{', '.join(names)} (use an SPL2SMP or SPL3SMP file, which carries them)")
     variables: dict[str, Variable] = {}
     for i, role in enumerate(roles):
         j = names.index(role) if role in names else i
@@ -90,13 +96,7 @@ def read_tb36(path: str, extent=None, extent_crs: str | None = None, pass_: str 
         raise InputError(f"{path}: no such file")
     ancillary = list(ancillary)
     if is_raster(path):
-        if ancillary:
-            names = [n.lower() for n in read_ease_raster(path).names]
-            missing = [a for a in ancillary if a not in names]
-            if missing:
-                raise InputError(f"{path}: the model needs 36 km {', '.join(missing)} as inputs; this raster has "
-                                 f"bands {', '.join(names)} (use an SPL2SMP or SPL3SMP file, which carries them)")
-        scene = _raster_scene(path, ["tb_v", "tb_h", *ancillary], extent, extent_crs)
+        scene = _raster_scene(path, ["tb_v", "tb_h", *ancillary], extent, extent_crs, named=ancillary)
     else:
         try:
             scene = smap.read_smap(path, variables=["tb_v", "tb_h", *ancillary], pass_=pass_, extent=extent,
@@ -320,7 +320,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     if extra:
         if not all(n.startswith("static_") for n in extra):
             raise InputError(f"{path}: inputs {', '.join(extra)} beyond TB V/H are not static ancillary bands")
-        x = np.concatenate([x, static_inputs(static_path, grid9, extra, np.isfinite(x[:2]).all(axis=0), path)])
+        x = np.concatenate([x, static_inputs(static_path, grid9, extra, np.isfinite(x[:2]).all(axis=0), path)[1]])
     elif static_path:
         feedback.info(f"{path} reads no static inputs: STATIC ({static_path}) is not used")
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
@@ -420,16 +420,19 @@ def read_static(path: str, grid: Grid) -> dict[str, np.ndarray]:
     return {n: regrid(a, rd.grid, grid) for n, a in zip(names, rd.arrays, strict=True) if n.startswith("static_")}
 
 
-def static_inputs(path: str | None, grid: Grid, names: Sequence[str], valid: np.ndarray,
-                  model_path: str | None = None) -> np.ndarray:
-    """The ``static_*`` bands ``names`` of a static ancillary raster on ``grid`` as a (len(names), H, W) stack;
-    InputError naming the file when it is not given, lacks a band or leaves a ``valid`` pixel uncovered (a
-    raster of another area must not pass silently as the band means)."""
+def static_inputs(path: str | None, grid: Grid, names: Sequence[str] | None, valid: np.ndarray,
+                  model_path: str | None = None) -> tuple[list[str], np.ndarray]:
+    """The ``static_*`` bands ``names`` (None: every one of the raster, in :data:`STATIC_BANDS` order) of a
+    static ancillary raster on ``grid``: (names, a (len(names), H, W) stack). InputError naming the file when it
+    is not given, lacks a band or leaves a ``valid`` pixel uncovered (a raster of another area must not pass
+    silently as the band means)."""
     who = f"the model {model_path}" if model_path else "the model"
     if not path:
-        raise InputError(f"{who} also reads a static ancillary raster (bands {', '.join(names)}); give it as "
-                         "STATIC")
+        raise InputError(f"{who} also reads a static ancillary raster (bands {', '.join(names or [])}); give it "
+                         "as STATIC")
     static = read_static(path, grid)
+    if names is None:
+        names = sorted(static, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
     missing = [n for n in names if n not in static]
     if missing:
         raise InputError(f"{path}: lacks the band(s) {', '.join(missing)} that {who} reads")
@@ -439,13 +442,7 @@ def static_inputs(path: str | None, grid: Grid, names: Sequence[str], valid: np.
         share = 100.0 * uncovered.sum() / max(int(valid.sum()), 1)
         raise InputError(f"{path}: the static ancillary raster leaves {share:.0f} % of the pixels to process "
                          "uncovered (is it for another area?)")
-    return arr
-
-
-def static_names(path: str, grid: Grid) -> list[str]:
-    """The ``static_*`` band names of a static ancillary raster, in :data:`STATIC_BANDS` order."""
-    names = list(read_static(path, grid))
-    return sorted(names, key=lambda n: (STATIC_BANDS.index(n) if n in STATIC_BANDS else 99, n))
+    return list(names), arr
 
 
 def sm_ancillary(names: Sequence[str]) -> list[str]:
@@ -531,7 +528,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     static = None
     if snames:
         valid = regrid(np.isfinite(scene36.by_role("tb_v").data).astype(np.float32), scene36.grid, grid) > 0
-        static = dict(zip(snames, static_inputs(static_path, grid, snames, valid, path), strict=True))
+        static = dict(zip(*static_inputs(static_path, grid, snames, valid, path), strict=True))
     elif static_path:
         feedback.info(f"{path} reads no static inputs: STATIC ({static_path}) is not used")
     x = sm_inputs(scene36, lst, grid, names, static)
@@ -683,23 +680,19 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     if not dates:
         raise InputError("no date has both a 36 km input file and a 9 km target file "
                          f"(36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
-    snames = static_names(static_path, grid9) if static_path else []
-    fixed = None
-    if snames:
-        covered = np.zeros(grid9.shape, bool)  # every pixel some day's target covers
-        for d in dates:
-            h = highs[d]
-            covered |= np.isfinite(regrid(h.by_role("tb_v").data, h.grid, grid9))
-        fixed = static_inputs(static_path, grid9, snames, covered)
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]
         tb36 = np.stack([regrid(s.by_role(r).data, s.grid, grid36) for r in ("tb_v", "tb_h")])
-        x = upsample(tb36.astype(np.float32), 4, upsampling)
-        xs.append(x if fixed is None else np.concatenate([x, fixed]))
+        xs.append(upsample(tb36.astype(np.float32), 4, upsampling))
         h = highs[d]
         ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
         feedback.progress(100.0 * (i + 1) / len(dates))
+    snames: list[str] = []
+    if static_path:  # the same static bands every day, over every pixel some day's target covers
+        covered = np.isfinite(np.stack(ys)).any(axis=(0, 1))
+        snames, fixed = static_inputs(static_path, grid9, None, covered)
+        xs = [np.concatenate([x, fixed]) for x in xs]
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
                         ["tb_v", "tb_h", *snames], ["tb_v", "tb_h"], ["K", "K"] + ["1"] * len(snames), ["K", "K"],
                         upsampling)
@@ -724,8 +717,6 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
-    snames = static_names(static_path, grid) if static_path else []
-    names += snames
     lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
     tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
                     smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
@@ -734,20 +725,15 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:
         raise InputError("no date has a 36 km TB file, an LST file and a soil-moisture target file")
+    ys = [regrid(tgts[d].by_role("soil_moisture").data, tgts[d].grid, grid)[None] for d in dates]
     static = None
-    if snames:
-        covered = np.zeros(grid.shape, bool)
-        for d in dates:
-            t = tgts[d]
-            covered |= np.isfinite(regrid(t.by_role("soil_moisture").data, t.grid, grid))
-        static = dict(zip(snames, static_inputs(static_path, grid, snames, covered), strict=True))
-    xs, ys = [], []
+    if static_path:  # every pixel some day's target covers must have static values
+        snames, arr = static_inputs(static_path, grid, None, np.isfinite(np.stack(ys)).any(axis=(0, 1)))
+        names += snames
+        static = dict(zip(snames, arr, strict=True))
+    xs = []
     for i, d in enumerate(dates):
-        s = lows[d]
-        s36 = scene_on(s, grid36)
-        xs.append(sm_inputs(s36, lsts[d].by_role("lst").data, grid, names, static))
-        t = tgts[d]
-        ys.append(regrid(t.by_role("soil_moisture").data, t.grid, grid)[None])
+        xs.append(sm_inputs(scene_on(lows[d], grid36), lsts[d].by_role("lst").data, grid, names, static))
         feedback.progress(100.0 * (i + 1) / len(dates))
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
                         list(names), ["soil_moisture"], [_SM_UNITS.get(n, "1") for n in names], ["m3/m3"])
