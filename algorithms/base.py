@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import uuid
 from typing import Any
 
 from qgis.core import (
+    QgsLayerTreeLayer,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -15,8 +17,10 @@ from qgis.core import (
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
+    QgsProject,
     QgsRasterLayer,
 )
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -67,27 +71,77 @@ class ProcessingFeedback(Feedback):
 
 
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Applies a QML style from resources/styles to a layer loaded on completion."""
+    """Applies a QML style from resources/styles to ONE layer loaded on completion, and orders it.
 
-    _instances: dict[str, StylePostProcessor] = {}
+    ``LayerDetails.setPostProcessor()`` transfers ownership to QGIS, which deletes the post-processor with
+    the context after the run: an instance must never be shared by two layers or kept for a later run
+    (that crashed desktop QGIS). ``create()`` makes a fresh one per layer and keeps a Python reference in
+    ``_LIVE`` until it has styled its layer (without it Python would collect the object that QGIS still
+    calls); references whose C++ side QGIS has deleted are dropped at the next ``create()``.
 
-    def __init__(self, style: str) -> None:
+    ``rank`` orders the layers of one run in the Layers panel: rank 0 (the main result) on top.
+    """
+
+    _LIVE: list[StylePostProcessor] = []
+
+    def __init__(self, style: str, run_id: str = "", rank: int = 0) -> None:
         super().__init__()
         self.style = style
+        self.run_id = run_id
+        self.rank = rank
 
     @classmethod
-    def for_style(cls, style: str) -> StylePostProcessor:
-        """One long-lived instance per style (QGIS does not take ownership of post-processors)."""
-        if style not in cls._instances:
-            cls._instances[style] = cls(style)
-        return cls._instances[style]
+    def create(cls, style: str, run_id: str = "", rank: int = 0) -> StylePostProcessor:
+        """A new post-processor for one layer, referenced from Python until it has run."""
+        cls._LIVE = [p for p in cls._LIVE if not sip.isdeleted(p)]
+        processor = cls(style, run_id, rank)
+        cls._LIVE.append(processor)
+        return processor
 
     def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS's name
-        if isinstance(layer, QgsRasterLayer):
-            qml = resource_path("styles", f"{self.style}.qml")
-            if os.path.exists(qml):
-                layer.loadNamedStyle(qml)
+        try:
+            if isinstance(layer, QgsRasterLayer):
+                qml = resource_path("styles", f"{self.style}.qml")
+                if os.path.exists(qml):
+                    layer.loadNamedStyle(qml)
+                layer.setCustomProperty("smapdown/run", self.run_id)
+                layer.setCustomProperty("smapdown/rank", self.rank)
+                project = context.project() if context is not None and context.project() else QgsProject.instance()
+                order_run_layers(project, layer)
                 layer.triggerRepaint()
+        finally:
+            if self in StylePostProcessor._LIVE:
+                StylePostProcessor._LIVE.remove(self)
+
+
+def order_run_layers(project: QgsProject, layer: QgsRasterLayer) -> None:
+    """Put the layers of ``layer``'s run that sit beside it in the layer tree in rank order (main on top).
+
+    QGIS 3.22 loads the outputs of a run in the order of their file paths (random for temporary outputs),
+    each on top of the last; this regroups them where the topmost of them is, lowest rank first.
+    """
+    root = project.layerTreeRoot()
+    node = root.findLayer(layer.id())
+    if node is None or node.parent() is None:
+        return
+    parent = node.parent()
+    run = layer.customProperty("smapdown/run")
+    if not run:
+        return
+    mine = [(i, n) for i, n in enumerate(parent.children())
+            if isinstance(n, QgsLayerTreeLayer) and n.layer() is not None
+            and n.layer().customProperty("smapdown/run") == run]
+    if len(mine) < 2:
+        return
+    wanted = sorted(mine, key=lambda t: (int(t[1].layer().customProperty("smapdown/rank") or 0), t[0]))
+    if [n for _, n in wanted] == [n for _, n in mine]:
+        return
+    start = mine[0][0]
+    clones = [n.clone() for _, n in wanted]
+    for offset, clone in enumerate(clones):
+        parent.insertChildNode(start + offset, clone)
+    for _, n in mine:
+        parent.removeChildNode(n)
 
 
 class SmapdownAlgorithm(QgsProcessingAlgorithm):
@@ -158,15 +212,21 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()), wkt
 
     # --- outputs ------------------------------------------------------------------------------
-    def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str) -> None:
-        """Name and style a layer that QGIS loads on completion (Toolbox/modeler), via the context."""
+    def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str, rank: int = 0) -> None:
+        """Name and style a layer that QGIS loads on completion (Toolbox/modeler), via the context.
+
+        Each layer gets its own post-processor (QGIS takes ownership and deletes it with the context);
+        ``rank`` orders the layers of this run in the Layers panel, 0 (the main result) on top.
+        """
         if not context.willLoadLayerOnCompletion(path):
             return
         details = context.layerToLoadOnCompletionDetails(path)
         details.name = name
         if hasattr(details, "forceName"):
             details.forceName = True
-        details.setPostProcessor(StylePostProcessor.for_style(style))
+        if not getattr(self, "_run_id", ""):
+            self._run_id = uuid.uuid4().hex
+        details.setPostProcessor(StylePostProcessor.create(style, self._run_id, rank))
 
     # --- running ------------------------------------------------------------------------------
     def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
@@ -174,6 +234,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         ok, reason = self.canExecute()
         if not ok:
             raise QgsProcessingException(reason)
+        self._run_id = uuid.uuid4().hex  # groups this run's layers in the Layers panel
         try:
             return self.execute(parameters, context, feedback, ProcessingFeedback(feedback))
         except Canceled:

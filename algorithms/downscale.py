@@ -151,12 +151,14 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         if res.reference is not None:
             layers += [(self.OUTPUT_DIFF_LOWRES, res.baseline - res.reference, "bicubic − reference", "difference_tb"),
                        (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "CNN − reference", "difference_tb")]
+        rank = {self.OUTPUT: 0, self.OUTPUT_DIFF_CNN: 1, self.OUTPUT_BASELINE: 2, self.OUTPUT_DIFF_LOWRES: 3,
+                self.OUTPUT_UNCERTAINTY: 4}  # Layers panel order: the main result on top
         for key, arr, what, style in layers:
             if outs.get(key) and arr is not None:
                 core_feedback.check()
                 written[key] = write_geotiff(outs[key], res.grid, list(np.asarray(arr)), BANDS,
                                              {**md, "quantity": what})
-                self.load_styled(context, written[key], f"{label} {what}", style)
+                self.load_styled(context, written[key], f"{label} {what}", style, rank[key])
         result = {**written, "DEVICE": res.device, "REFERENCE_LABEL": res.reference_label,
                   "MEAN_PRESERVATION_ERROR": mp["max_abs_block_mean_minus_36km_K_output"]}
         flat = report_outputs(res.metrics)

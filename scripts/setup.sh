@@ -5,7 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv"
 PROFILE_ROOT="$ROOT/.qgis"
-APT_PKGS="qgis python3-qgis python3-gdal gdal-bin python3-h5py python3-venv python3-matplotlib python3-numpy"
+# xvfb + xauth: the desktop tests (tests/test_desktop.py) start GUI QGIS on a virtual display with xvfb-run.
+APT_PKGS="qgis python3-qgis python3-gdal gdal-bin python3-h5py python3-venv python3-matplotlib python3-numpy xvfb xauth"
 
 missing=""
 for p in $APT_PKGS; do
