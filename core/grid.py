@@ -244,6 +244,23 @@ class Grid:
         return self.coarsen(coarser).refine(self.name) == self
 
 
+def extent_hint(extent: Iterable[float] | None, crs: object = None) -> str:
+    """A hint for messages when an extent taken as EPSG:6933 metres looks like degrees (its CRS was lost or
+    unknown, e.g. an EXTENT given with an EPSG code that PROJ does not know): '' otherwise."""
+    if extent is None:
+        return ""
+    try:
+        vals = [float(v) for v in extent]
+        if crs is not None and not srs_from_user(crs).IsSame(ease_srs()):
+            return ""
+    except (TypeError, ValueError, InputError):
+        return ""
+    if vals and all(abs(v) <= 360.0 for v in vals):
+        return (f"; the extent {tuple(round(v, 4) for v in vals)} was taken in EPSG:6933 metres but looks like "
+                "degrees: was its CRS unknown or missing? Give EXTENT with a known CRS, e.g. [EPSG:4326]")
+    return ""
+
+
 def transform_points(x: Iterable[float] | np.ndarray, y: Iterable[float] | np.ndarray,
                      src: osr.SpatialReference, dst: osr.SpatialReference
                      ) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from osgeo import gdal, osr
 from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import Grid, GridError, ease_srs, srs_from_user, transform_points
+from .physical import check_field, out_of_range
 from .raster import grid_from_geotransform
 from .scene import Scene, Variable
 
@@ -73,6 +74,7 @@ class _Source:
     scale: float = 1.0
     offset: float = 0.0
     attrs: dict[str, str] = field(default_factory=dict)
+    out_of_range: int = 0  # source values outside the physical LST range (core.physical) set to no data
 
     @property
     def footprint(self) -> tuple[float, float, float, float]:
@@ -88,7 +90,7 @@ class _Source:
 
 def read_lst(path: str, layer: str = "day", grid_name: str = "M09", qc: bool = True,
              extent: tuple[float, float, float, float] | None = None, extent_crs: str | None = None,
-             target: Grid | None = None, feedback: Feedback | None = None) -> Scene:
+             target: Grid | None = None, feedback: Feedback | None = None, qc_option: str | None = "QC") -> Scene:
     """Read MODIS daily LST (or a plain Kelvin LST raster) area-averaged onto an EASE2 window.
 
     ``path`` is a MOD11A1 / MYD11A1 HDF4-EOS file (recognised by the SHORTNAME in its own metadata,
@@ -103,13 +105,18 @@ def read_lst(path: str, layer: str = "day", grid_name: str = "M09", qc: bool = T
     (xmin, ymin, xmax, ymax) in ``extent_crs`` (EPSG:6933 when None) when given. Variables: ``lst``
     (K, NaN where no valid cell contributed) and ``count`` (valid source cells per output cell, see the
     module docstring for the area weighting). Raises InputError naming the file and the problem.
+
+    LST outside the physical range of temperature (:mod:`core.physical`, 200–350 K) becomes no data and is
+    counted (``Variable.out_of_range``); a raster whose values lie mostly outside it is refused by name.
+    ``qc_option``: the name of the caller's option that turns QC filtering off, suggested when QC left no
+    cell (None: the caller has no such option and none is suggested).
     """
     fb = feedback or SILENT
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
     key = _layer_key(path, layer)
-    src = _open_source(path, key, qc)
+    src = _open_source(path, key, qc, qc_option)
     work, out_grid = _windows(src, grid_name, extent, extent_crs, target)
     fb.info(f"{os.path.basename(path)}: {src.product} {key} LST onto {out_grid.name} "
             f"window {out_grid.rows} x {out_grid.cols}")
@@ -118,8 +125,8 @@ def read_lst(path: str, layer: str = "day", grid_name: str = "M09", qc: bool = T
         where = "the target window" if target is not None else "the requested extent"
         raise NoDataError(f"{path}: no valid {key} LST falls inside {where} "
                          f"({out_grid.name} window {out_grid.bounds()})"
-                         + ("; try again with QC filtering off" if qc and src.product != PLAIN_PRODUCT
-                            else ""))
+                         + (f"; try again with QC filtering off ({qc_option})" if qc and qc_option
+                            and src.product != PLAIN_PRODUCT else ""))
     if src.product == PLAIN_PRODUCT:
         _check_kelvin(path, lst)
     if src.product == PLAIN_PRODUCT:
@@ -131,7 +138,7 @@ def read_lst(path: str, layer: str = "day", grid_name: str = "M09", qc: bool = T
              "source_crs": src.srs.GetName() or "", "aggregation": method}
     attrs.update({k: v for k, v in src.attrs.items() if k not in attrs})
     variables = {
-        "lst": Variable("lst", lst, "K", f"land surface temperature ({label})", "lst", src.name),
+        "lst": Variable("lst", lst, "K", f"land surface temperature ({label})", "lst", src.name, src.out_of_range),
         "count": Variable("count", count, "1", "number of valid source LST cells averaged (area-weighted)",
                           "count", src.name),
     }
@@ -148,7 +155,7 @@ def _layer_key(path: str, layer: str) -> str:
     raise InputError(f"{path}: unknown LST layer {layer!r}; use 'day' or 'night'")
 
 
-def _open_source(path: str, key: str, qc: bool) -> _Source:
+def _open_source(path: str, key: str, qc: bool, qc_option: str | None = "QC") -> _Source:
     """Open ``path`` as MODIS LST (masked into memory) or as a plain single-band LST raster."""
     try:
         ds = gdal.Open(path)
@@ -161,7 +168,7 @@ def _open_source(path: str, key: str, qc: bool) -> _Source:
     driver = ds.GetDriver().ShortName
     subdatasets = ds.GetSubDatasets()
     if short in MODIS_LST_PRODUCTS and subdatasets:
-        return _open_modis(path, ds, short, key, qc)
+        return _open_modis(path, ds, short, key, qc, qc_option)
     if driver.startswith("HDF4") or driver.startswith("HDF5") or (subdatasets and ds.RasterCount == 0):
         what = f"a {short} product" if short else f"an {driver} file"
         raise InputError(f"{path}: {what}, not MODIS daily land surface temperature "
@@ -169,7 +176,8 @@ def _open_source(path: str, key: str, qc: bool) -> _Source:
     return _open_plain(path, ds, md, short)
 
 
-def _open_modis(path: str, container: gdal.Dataset, short: str, key: str, qc: bool) -> _Source:
+def _open_modis(path: str, container: gdal.Dataset, short: str, key: str, qc: bool,
+                qc_option: str | None = "QC") -> _Source:
     """Read the LST and QC subdatasets of a MOD11A1/MYD11A1 tile and mask them into a float raster."""
     lst_name, qc_name = LAYERS[key]
     names = {s.rsplit(":", 1)[-1]: s for s, _ in container.GetSubDatasets()}
@@ -197,11 +205,15 @@ def _open_modis(path: str, container: gdal.Dataset, short: str, key: str, qc: bo
     if flags is not None:
         ok &= (flags & QC_MANDATORY_MASK) == QC_GOOD
     if not ok.any():
-        hint = (f"; {produced} cells were produced but none has good quality (QC bits 0-1 == 00): "
-                "try again with QC filtering off" if qc and produced else "")
+        hint = ""
+        if qc and produced:
+            hint = (f"; {produced} cells were produced but none has good quality (QC bits 0-1 == 00)"
+                    + (f": try again with QC filtering off ({qc_option})" if qc_option else
+                       ": use the LST of another day (clouds) or a cloud-free LST raster"))
         raise NoDataError(f"{path}: no valid {key} LST in this {short} tile{hint}")
     # MODIS HDF4 convention: physical = scale_factor * (DN - add_offset)
     values = np.where(ok, scale * (dn.astype(np.float64) - offset), np.nan).astype(np.float32)
+    values, check = check_field(values, "lst", f"{path}: {lst_name}")
     srs = lds.GetSpatialRef()
     gt = lds.GetGeoTransform()
     if srs is None:
@@ -217,7 +229,7 @@ def _open_modis(path: str, container: gdal.Dataset, short: str, key: str, qc: bo
     md = container.GetMetadata() or {}
     attrs = {"tile": f"h{md.get('HORIZONTALTILENUMBER', '?')}v{md.get('VERTICALTILENUMBER', '?')}",
              "granule": md.get("LOCALGRANULEID", ""), "valid_1km_cells": str(int(ok.sum()))}
-    return _Source(path, mem, srs, gt, short, lst_name, _date(md), attrs=attrs)
+    return _Source(path, mem, srs, gt, short, lst_name, _date(md), attrs=attrs, out_of_range=check.out_of_range)
 
 
 def _open_plain(path: str, ds: gdal.Dataset, md: dict[str, str], short: str) -> _Source:
@@ -241,7 +253,9 @@ def _open_plain(path: str, ds: gdal.Dataset, md: dict[str, str], short: str) -> 
     src = _Source(path, ds, srs, tuple(gt), PLAIN_PRODUCT, name, _date(md),
                   scale=1.0 if scale is None else float(scale),
                   offset=0.0 if offset is None else float(offset), attrs=attrs)
-    _check_kelvin(path, _sample(src))
+    sample = _sample(src)
+    _check_kelvin(path, sample)
+    check_field(sample, "lst", f"{path}: band 1 ({name})")  # refuses a raster mostly outside 200-350 K
     return src
 
 
@@ -389,7 +403,7 @@ def _exact_blocks(src: _Source, g_src: Grid, work: Grid, k: int):
         cc0, cc1 = max(fc0, g_src.col_off), min(fc0 + work.cols * k, g_src.col_off + g_src.cols)
         if rr1 > rr0 and cc1 > cc0:
             raw = band.ReadAsArray(cc0 - g_src.col_off, rr0 - g_src.row_off, cc1 - cc0, rr1 - rr0)
-            buf[rr0 - fr0:rr1 - fr0, cc0 - fc0:cc1 - fc0] = _physical(src, raw)
+            buf[rr0 - fr0:rr1 - fr0, cc0 - fc0:cc1 - fc0] = _limit(src, _physical(src, raw))
         mean, cnt = _block_mean(buf, n, work.cols, k)
         yield r0, mean, cnt.astype(np.float32)
 
@@ -412,7 +426,7 @@ def _warp_blocks(src: _Source, work: Grid, f: int):
                 from None
         raw = out.GetRasterBand(1).ReadAsArray()
         out = None
-        vals = raw if src.product != PLAIN_PRODUCT else _physical_warped(src, raw)
+        vals = raw if src.product != PLAIN_PRODUCT else _limit(src, _physical_warped(src, raw))
         mean, cnt = _block_mean(vals, n, work.cols, f)
         count = np.zeros(cnt.shape, np.float32)
         has = cnt > 0
@@ -420,6 +434,16 @@ def _warp_blocks(src: _Source, work: Grid, f: int):
             area = _source_cell_area(src, blk, has)
             count[has] = (cnt[has] * sub_area / area).astype(np.float32)
         yield r0, mean, count
+
+
+def _limit(src: _Source, a: np.ndarray) -> np.ndarray:
+    """LST values outside the physical range set to NaN (in place) and counted on the source."""
+    bad = out_of_range(a, "lst")
+    n = int(np.count_nonzero(bad))
+    if n:
+        a[bad] = np.nan
+        src.out_of_range += n
+    return a
 
 
 def _physical_warped(src: _Source, raw: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import GRIDS, Grid
 from .metrics import compare
+from .physical import RANGES, check_field, quantity_of
 from .raster import read_ease_raster
 from .scene import STATIC_BANDS, Scene, Variable
 
@@ -36,9 +37,39 @@ def is_raster(path: str) -> bool:
     return path.lower().endswith(RASTER_EXT)
 
 
+def raster_band(path: str, rd, role: str, position: int, what: str = "") -> tuple[np.ndarray, int, int]:
+    """The band of raster ``rd`` that holds ``role``: the band of that name, else the one at ``position``.
+
+    Returns (values with out-of-range pixels set to NaN, the band's 0-based index, how many pixels were out
+    of the physical range). InputError naming the file and band when the raster has too few bands, when the
+    band's name or units say it holds another quantity (a soil-moisture band where TB is expected), or when
+    its values lie mostly outside the role's physical range (:mod:`core.physical`)."""
+    names = [n.lower() for n in rd.names]
+    j = names.index(role) if role in names else position
+    if j >= len(rd.arrays):
+        raise InputError(f"{path}: {what or 'needs'} a {role} band (band {j + 1}); the raster has {len(rd.arrays)} "
+                         f"band(s): {', '.join(rd.names)}")
+    want, have = quantity_of(role), quantity_of(names[j])
+    unit_q = _UNIT_QUANTITY.get((rd.units[j] or "").strip().lower()) if j < len(rd.units) else None
+    if want and ((have and have != want) or (unit_q and unit_q not in _UNIT_COMPATIBLE.get(want, ()))):
+        got = f"{rd.names[j]}" + (f" in {rd.units[j]}" if rd.units[j] else "")
+        raise InputError(f"{path}: band {j + 1} holds {got}, not {role} ({RANGES[want].quantity}); "
+                         f"{what or 'this input'} needs {role}")
+    values, check = check_field(rd.arrays[j], role, f"{path}: band {j + 1} ({rd.names[j]})")
+    return values, j, check.out_of_range
+
+
+# units a band may carry for each quantity (a band in m3/m3 is not TB, whatever its name)
+_UNIT_QUANTITY = {"k": "kelvin", "kelvin": "kelvin", "kelvins": "kelvin", "m3/m3": "volumetric",
+                  "cm**3/cm**3": "volumetric", "db": "db", "kg/m2": "areal_mass", "kg/m**2": "areal_mass"}
+_UNIT_COMPATIBLE = {"tb": ("kelvin",), "temperature": ("kelvin",), "soil_moisture": ("volumetric",),
+                    "sigma0": ("db",), "vegetation_water_content": ("areal_mass",), "fraction": (), "count": ()}
+
+
 def _raster_scene(path: str, roles: Sequence[str], extent=None, extent_crs=None, named: Sequence[str] = ()) -> Scene:
     """``roles`` from a raster: a band of that name, else the band at the role's position; the roles in
-    ``named`` must be a band of that name."""
+    ``named`` must be a band of that name. Values outside a role's physical range become no data (counted
+    in ``Variable.out_of_range``); a band mostly out of range is refused by name (:func:`raster_band`)."""
     rd = read_ease_raster(path)
     names = [n.lower() for n in rd.names]
     missing = [r for r in named if r not in names]
@@ -47,10 +78,10 @@ def _raster_scene(path: str, roles: Sequence[str], extent=None, extent_crs=None,
                          f"{', '.join(names)} (use an SPL2SMP or SPL3SMP file, which carries them)")
     variables: dict[str, Variable] = {}
     for i, role in enumerate(roles):
-        j = names.index(role) if role in names else i
-        if j >= len(rd.arrays):
+        if i >= len(rd.arrays) and role not in names:
             raise InputError(f"{path}: needs {len(roles)} bands ({', '.join(roles)}), has {len(rd.arrays)}")
-        variables[role] = Variable(role, rd.arrays[j], rd.units[j], rd.names[j], role, f"band {j + 1}")
+        values, j, n_out = raster_band(path, rd, role, i)
+        variables[role] = Variable(role, values, rd.units[j], rd.names[j], role, f"band {j + 1}", n_out)
     grid = rd.grid
     scene = Scene(rd.metadata.get("product", "raster"), grid, variables, path=path,
                   date=_parse_date(rd.metadata.get("date")), pass_=rd.metadata.get("pass") or None)
@@ -71,8 +102,7 @@ def crop_scene(scene: Scene, window: Grid) -> Scene:
     """The part of ``scene`` inside ``window`` (same grid)."""
     r, c = window.offset_in(scene.grid)
     sl = (slice(r, r + window.rows), slice(c, c + window.cols))
-    variables = {k: Variable(v.name, v.data[sl], v.units, v.long_name, v.role, v.source)
-                 for k, v in scene.variables.items()}
+    variables = {k: replace(v, data=v.data[sl]) for k, v in scene.variables.items()}
     return Scene(scene.product, window, variables, scene.path, scene.date, scene.pass_, scene.attrs)
 
 
@@ -80,8 +110,7 @@ def scene_on(scene: Scene, grid: Grid) -> Scene:
     """``scene`` with every variable brought onto ``grid`` (NaN outside the scene's window)."""
     if scene.grid == grid:
         return scene
-    variables = {k: Variable(v.name, regrid(v.data, scene.grid, grid), v.units, v.long_name, v.role, v.source)
-                 for k, v in scene.variables.items()}
+    variables = {k: replace(v, data=regrid(v.data, scene.grid, grid)) for k, v in scene.variables.items()}
     return Scene(scene.product, grid, variables, scene.path, scene.date, scene.pass_, scene.attrs)
 
 
@@ -173,29 +202,88 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def read_reference(path: str, grid: Grid, roles: Sequence[str]) -> tuple[np.ndarray, str]:
-    """Reference fields (one per role) from a SMAP product or a raster, on ``grid``; and a label."""
+def read_reference(path: str, grid: Grid, roles: Sequence[str], regrid_reference: bool = False,
+                   info: dict | None = None) -> tuple[np.ndarray, str]:
+    """Reference fields (one per role) from a SMAP product or a raster, on ``grid``; and a label.
+
+    The reference must hold the quantity of each role (a soil-moisture raster is no TB reference: refused by
+    name, as is one whose values lie mostly outside the physical range). A reference on another EASE2 grid
+    than ``grid`` is resampled only with ``regrid_reference`` (block mean of valid cells when finer, the
+    covering cell when coarser), else refused with a sentence; a window of the same grid is only cropped.
+    ``info`` (a dict, optional) receives the reference's ``date`` (or None), ``grid``, ``resampling`` (how it
+    was brought onto ``grid``) and ``out_of_range`` (pixels set to no data by the physical-range check)."""
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
+    n_out = 0
     if is_raster(path):
         rd = read_ease_raster(path)
-        names = [n.lower() for n in rd.names]
-        arrays = []
+        src_grid, date = rd.grid, _parse_date(rd.metadata.get("date"))
+        fields = []
         for i, role in enumerate(roles):
-            j = names.index(role) if role in names else i
-            if j >= len(rd.arrays):
-                raise InputError(f"{path}: reference needs bands {', '.join(roles)}")
-            arrays.append(regrid(rd.arrays[j], rd.grid, grid))
+            values, _, n = raster_band(path, rd, role, i, "the reference")
+            fields.append(values)
+            n_out += n
         label = f"{os.path.basename(path)} ({rd.metadata.get('product', 'raster')})"
     else:
-        scene = smap.read_smap(path, variables=list(roles), extent=grid.bounds(), extent_crs="EPSG:6933",
-                               grid_name=grid.name if grid.name in ("M03", "M01") else None)
-        arrays = [regrid(scene.by_role(role).data, scene.grid, grid) for role in roles]
+        try:
+            scene = smap.read_smap(path, variables=list(roles), extent=grid.bounds(), extent_crs="EPSG:6933",
+                                   grid_name=grid.name if grid.name in ("M03", "M01") else None)
+        except NoDataError:
+            raise
+        except InputError as exc:
+            if "no variable" not in str(exc):
+                raise
+            raise InputError(f"{path}: is no reference for {', '.join(roles)}: {exc}") from None
+        src_grid, date = scene.grid, scene.date
+        fields = [scene.by_role(role).data for role in roles]
+        n_out = sum(scene.by_role(role).out_of_range for role in roles)
         label = f"{os.path.basename(path)} ({scene.product}{', simulated' if _simulated(scene) else ''})"
-    ref = np.stack(arrays).astype(np.float32)
+    method = resampling_method(src_grid, grid)
+    if src_grid.name != grid.name and not regrid_reference:
+        raise InputError(f"{path}: the reference is on the {src_grid.name} grid, the output on {grid.name}; "
+                         f"it is compared only on the same grid unless resampling is asked for ({method}; "
+                         "core: regrid_reference=True)")
+    ref = np.stack([regrid(f, src_grid, grid) for f in fields]).astype(np.float32)
     if not np.isfinite(ref).any():
         raise InputError(f"{path}: the reference has no valid cell over the output area")
+    if info is not None:
+        info.update({"date": date, "grid": src_grid.name, "resampling": method, "out_of_range": n_out})
     return ref, label
+
+
+def resampling_method(src: Grid, dst: Grid) -> str:
+    """How :func:`regrid` brings a field on ``src`` onto ``dst``, in words (for reports)."""
+    if src.name == dst.name:
+        return "same grid"
+    if GRIDS[src.name][0] < GRIDS[dst.name][0]:
+        return f"block mean of the valid {src.name} cells in each {dst.name} cell"
+    return f"each {dst.name} cell takes its covering {src.name} cell (replicated)"
+
+
+def check_dates(what: dict[str, tuple[str, dt.date | None]], max_days_apart: int = 0,
+                parameter: str = "the date tolerance") -> dict:
+    """Cross-check the observation dates of a run's inputs: {role: (file, date or None)}, the first the anchor.
+
+    Returns {"<role>_date": iso or None, "<role>_gap_days": days from the anchor} for every input with a
+    date (inputs without one are reported as unknown, not refused). InputError naming both files and dates
+    when one lies more than ``max_days_apart`` days (default 0: the same day) from the anchor."""
+    if max_days_apart < 0:
+        raise InputError(f"{parameter} must be 0 or more days, got {max_days_apart}")
+    items = list(what.items())
+    anchor_role, (anchor_path, anchor) = items[0]
+    out: dict = {f"{anchor_role}_date": anchor.isoformat() if anchor else None}
+    for role, (p, d) in items[1:]:
+        out[f"{role}_date"] = d.isoformat() if d else None
+        if anchor is None or d is None:
+            out[f"{role}_gap_days"] = None
+            continue
+        gap = (d - anchor).days
+        out[f"{role}_gap_days"] = gap
+        if abs(gap) > max_days_apart:
+            raise InputError(f"{p} ({role}, {d}) is {abs(gap)} day(s) {'after' if gap > 0 else 'before'} "
+                             f"{anchor_path} ({anchor_role}, {anchor}); inputs must be within {max_days_apart} "
+                             f"day(s) of each other ({parameter})")
+    return out
 
 
 def _simulated(scene: Scene) -> bool:
@@ -218,10 +306,12 @@ class DownscaleResult:
     metrics: dict = field(default_factory=dict)
 
 
-def model_origin(model, card: dict, grid: Grid, path: str) -> tuple[int, int]:
+def model_origin(model, card: dict, grid: Grid, path: str, valid: np.ndarray | None = None) -> tuple[int, int]:
     """(row, col) of ``grid``'s first cell in a location-specific model's region; (0, 0) otherwise.
 
-    Raises InputError when the input does not overlap the region the model was trained for.
+    A location-specific model knows its static sub-cell map only inside the window it was trained on: every
+    pixel to process (``valid``, a boolean array on ``grid``; None: the whole of ``grid``) must lie in it.
+    Raises InputError naming both windows (grid rows/cols and lon/lat) when any does not.
     """
     if getattr(model, "location", None) is None:
         return (0, 0)
@@ -233,12 +323,24 @@ def model_origin(model, card: dict, grid: Grid, path: str) -> tuple[int, int]:
     if region.name != grid.name:
         raise InputError(f"{path}: the model was trained on the {region.name} grid, the output is {grid.name}")
     r, c = grid.offset_in(region)
-    if r >= region.rows or c >= region.cols or r + grid.rows <= 0 or c + grid.cols <= 0:
-        lon, lat = region.lonlat(np.array([region.rows - 1, 0]), np.array([0, region.cols - 1]))
+    need = grid
+    if valid is not None and valid.shape == grid.shape and valid.any():
+        need = valid_window(grid, valid)
+    rr, cc = need.offset_in(region)
+    if rr < 0 or cc < 0 or rr + need.rows > region.rows or cc + need.cols > region.cols:
+        overlap = not (r >= region.rows or c >= region.cols or r + grid.rows <= 0 or c + grid.cols <= 0)
         raise InputError(f"{path}: this location-specific model knows only its training region "
-                         f"(lon {lon[0]:.2f}..{lon[1]:.2f}, lat {lat[0]:.2f}..{lat[1]:.2f}); the input does "
-                         "not overlap it. Use a general model or train one for this region.")
+                         f"{window_text(region)}; the input's pixels to process span {window_text(need)}, "
+                         f"{'partly' if overlap else 'entirely'} outside it. Use EXTENT to stay inside the "
+                         "training region, a general model, or train one for this region.")
     return (r, c)
+
+
+def window_text(g: Grid) -> str:
+    """'M09 rows 10..25, cols 40..55 (lon -98.30..-96.70, lat 36.00..37.20)' for messages."""
+    lon, lat = g.lonlat(np.array([g.rows - 1, 0]), np.array([0, g.cols - 1]))
+    return (f"{g.name} rows {g.row_off}..{g.row_off + g.rows - 1}, cols {g.col_off}..{g.col_off + g.cols - 1} "
+            f"(lon {lon[0]:.2f}..{lon[1]:.2f}, lat {lat[0]:.2f}..{lat[1]:.2f})")
 
 
 TB_BOUNDS = (50.0, 340.0)  # K: below calm water at 40° (TB_H ≈ 70 K), above any land TB; SMAP's valid max is 340
@@ -296,10 +398,14 @@ def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float
 def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto",
               mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
               tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
-              static_path: str | None = None) -> DownscaleResult:
+              static_path: str | None = None, max_days_apart: int = 0,
+              regrid_reference: bool = False) -> DownscaleResult:
     """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics.
 
-    ``static_path``: a static ancillary raster (``static_*`` bands), needed by models trained with one."""
+    ``static_path``: a static ancillary raster (``static_*`` bands), needed by models trained with one.
+    ``max_days_apart``: how many days the reference's date may differ from the input's (0: the same day;
+    the gap is reported in ``metrics["dates"]``); ``regrid_reference``: resample a reference on another
+    grid (else refused; the method is reported in ``metrics["reference_resampling"]``)."""
     from ..model.inference import predict_tiled, resolve_device, upsample, upsample_bicubic
     from ..model.io import load_model
 
@@ -325,7 +431,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
         feedback.info(f"{path} reads no static inputs: STATIC ({static_path}) is not used")
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
                   f"{method} inputs)")
-    origin = model_origin(model, card, grid9, path)
+    origin = model_origin(model, card, grid9, path, np.isfinite(x[:2]).all(axis=0))
     cnn = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
     cnn, clipped = physical_tb(cnn, tb36 if mean_preserve else None)
@@ -340,8 +446,14 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
         "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, tb36, 4),
         "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K": list(TB_BOUNDS),
     }
+    result.metrics["input_pixels_out_of_physical_range"] = scene36.out_of_range()
     if reference:
-        ref, label = read_reference(reference, grid9, ["tb_v", "tb_h"])
+        info: dict = {}
+        ref, label = read_reference(reference, grid9, ["tb_v", "tb_h"], regrid_reference, info)
+        result.metrics["dates"] = check_dates({"input": (scene36.path, scene36.date),
+                                               "reference": (reference, info["date"])}, max_days_apart)
+        result.metrics["reference_resampling"] = info["resampling"]
+        result.metrics["reference_pixels_out_of_physical_range"] = info["out_of_range"]
         result.reference, result.reference_label = ref, label
         result.metrics.update(tb_metrics(cnn, base, ref, label, upsample(tb36, 4, "nearest")))
     return result
@@ -417,7 +529,8 @@ def read_static(path: str, grid: Grid) -> dict[str, np.ndarray]:
     if not any(n.startswith("static_") for n in names):
         raise InputError(f"{path}: not a static ancillary raster (no band named static_*; bands: "
                          f"{', '.join(names)})")
-    return {n: regrid(a, rd.grid, grid) for n, a in zip(names, rd.arrays, strict=True) if n.startswith("static_")}
+    return {n: regrid(check_field(a, n, f"{path}: band {i + 1} ({n})")[0], rd.grid, grid)
+            for i, (n, a) in enumerate(zip(names, rd.arrays, strict=True)) if n.startswith("static_")}
 
 
 def static_inputs(path: str | None, grid: Grid, names: Sequence[str] | None, valid: np.ndarray,
@@ -493,17 +606,28 @@ def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] 
 
 def read_lst_on(path: str, grid: Grid, feedback: Feedback = SILENT) -> np.ndarray:
     """LST (K) from a MODIS file or an LST raster, area-averaged onto ``grid``."""
+    return read_lst_scene(path, grid, feedback).by_role("lst").data
+
+
+def read_lst_scene(path: str, grid: Grid, feedback: Feedback = SILENT) -> Scene:
+    """The LST scene (date, out-of-range counts) of a MODIS file or an LST raster on ``grid``; QC on, and no
+    hint to turn it off (soil moisture has no such option)."""
     from . import modis
 
-    return modis.read_lst(path, target=grid, feedback=feedback).by_role("lst").data
+    return modis.read_lst(path, target=grid, feedback=feedback, qc_option=None)
 
 
 def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None = None,
                            grid_name: str = "M03", device: str = "auto", reference: str | None = None,
                            tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
-                           static_path: str | None = None) -> SoilMoistureResult:
+                           static_path: str | None = None, max_days_apart: int = 0,
+                           regrid_reference: bool = False) -> SoilMoistureResult:
     """Soil moisture on M09/M03 from 36 km TB and MODIS LST (and, as the model card asks, the product's
-    36 km retrieval and a static ancillary raster) with the case-2 CNN; metrics vs a reference."""
+    36 km retrieval and a static ancillary raster) with the case-2 CNN; metrics vs a reference.
+
+    ``max_days_apart``: how many days the LST's and the reference's dates may differ from the TB's (0: the
+    same day; inputs without a date are reported as unknown; gaps in ``metrics["dates"]``);
+    ``regrid_reference``: resample a reference on another grid (else refused)."""
     from ..model.inference import predict_tiled, resolve_device
     from ..model.io import load_model
 
@@ -520,7 +644,9 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     if trained_grid and trained_grid != grid_name:
         feedback.info(f"Note: the model was trained on the {trained_grid} grid, output is {grid_name}")
     grid = scene36.grid.refine(grid_name)
-    lst = read_lst_on(lst_path, grid, feedback)
+    lst_scene = read_lst_scene(lst_path, grid, feedback)
+    dates = check_dates({"input": (scene36.path, scene36.date), "lst": (lst_path, lst_scene.date)}, max_days_apart)
+    lst = lst_scene.by_role("lst").data
     if not np.isfinite(lst).any():
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
     names = [i.get("name") for i in card.get("inputs", [])]
@@ -534,7 +660,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     x = sm_inputs(scene36, lst, grid, names, static)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
     sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
-                       origin=model_origin(model, card, grid, path), bf16=bf16)[0]
+                       origin=model_origin(model, card, grid, path, np.isfinite(x[:2]).all(axis=0)), bf16=bf16)[0]
     sm = np.clip(sm, 0.0, 0.6)
     no_retrieval = 0
     if "soil_moisture_36km" in names:  # no estimate where the product itself retrieved nothing (water, flags)
@@ -555,8 +681,16 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
     result.metrics["frozen_pixels_masked"] = frozen
     result.metrics["pixels_without_36km_retrieval"] = no_retrieval
+    result.metrics["input_pixels_out_of_physical_range"] = {**scene36.out_of_range(), **lst_scene.out_of_range()}
+    result.metrics["dates"] = dates
     if reference:
-        ref, label = read_reference(reference, grid, ["soil_moisture"])
+        info: dict = {}
+        ref, label = read_reference(reference, grid, ["soil_moisture"], regrid_reference, info)
+        result.metrics["dates"] = check_dates({"input": (scene36.path, scene36.date),
+                                               "lst": (lst_path, lst_scene.date),
+                                               "reference": (reference, info["date"])}, max_days_apart)
+        result.metrics["reference_resampling"] = info["resampling"]
+        result.metrics["reference_pixels_out_of_physical_range"] = info["out_of_range"]
         result.reference, result.reference_label = ref[0], label
         result.metrics.update({"reference": label, "bands": {"soil_moisture": {"cnn": compare(sm, ref[0], 0.5)}}})
     return result
@@ -569,6 +703,13 @@ def difference(input_path: str, reference_path: str) -> tuple[Grid, np.ndarray, 
     a = read_ease_raster(input_path)
     b = read_ease_raster(reference_path)
     n = min(len(a.arrays), len(b.arrays))
+    for i in range(n):  # the same quantity in both (by band name, else by units): never TB minus soil moisture
+        qa, qb = quantity_of(a.names[i]), quantity_of(b.names[i])
+        ua, ub = (_UNIT_QUANTITY.get((x[i] or "").strip().lower()) for x in (a.units, b.units))
+        if (qa and qb and qa != qb) or (ua and ub and ua != ub):
+            raise InputError(f"{reference_path}: band {i + 1} holds {b.names[i]} ({b.units[i] or 'no units'}), "
+                             f"{input_path} band {i + 1} holds {a.names[i]} ({a.units[i] or 'no units'}): a "
+                             "reference must hold the quantity it is compared with")
     method = "same grid" if a.grid.name == b.grid.name else (
         "reference block-averaged onto the input grid" if GRIDS[b.grid.name][0] < GRIDS[a.grid.name][0]
         else "reference cells replicated onto the finer input grid")
@@ -656,10 +797,12 @@ def kind_filter(kind: str):
 
 def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, extent_crs: str | None = None,
                      start: dt.date | None = None, end: dt.date | None = None,
-                     feedback: Feedback = SILENT, upsampling: str = "bicubic", static_path: str | None = None):
+                     feedback: Feedback = SILENT, upsampling: str = "bicubic", static_path: str | None = None,
+                     static_names: Sequence[str] | None = None):
     """Pairs (upsampled 36 km TB [+ static maps] → 9 km target TB) on the days both sides have, as model
     TrainingData. ``static_path``: every ``static_*`` band of that raster (:func:`read_static`) on M09
-    becomes an input after TB V and H (high-resolution static inputs: water, land cover, soil).
+    becomes an input after TB V and H (high-resolution static inputs: water, land cover, soil); with
+    ``static_names`` only those bands, in that order.
 
     ``upsampling``: 'bicubic' (smooth) or 'nearest' (each 36 km value over its 4 x 4 block: the network's
     residual then starts from the observation itself, which suits a location-specific model whose
@@ -667,19 +810,18 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     from ..model.inference import upsample
     from ..model.train import TrainingData
 
+    check_date_range(start, end)
     lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs), feedback)
     if not lows:
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid9 = grid36.refine("M09")
     dates = sorted(d for d in lows if (start is None or d >= start) and (end is None or d <= end))
-    highs = _by_date(high, lambda p: _raster_scene(p, ["tb_v", "tb_h"]) if is_raster(p) else
-                     smap.read_smap(p, variables=["tb_v", "tb_h"], extent=grid9.bounds(), extent_crs="EPSG:6933"),
-                     feedback)
+    highs = _by_date(high, lambda p: _target_scene(p, ["tb_v", "tb_h"], grid9, "M09", "9 km TB"), feedback)
     dates = [d for d in dates if d in highs]
     if not dates:
-        raise InputError("no date has both a 36 km input file and a 9 km target file "
-                         f"(36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
+        raise InputError("no date has both a 36 km input file and a 9 km target file"
+                         f"{_in_range_text(start, end)} (36 km dates: {_span(lows)}; 9 km dates: {_span(highs)})")
     xs, ys = [], []
     for i, d in enumerate(dates):
         s = lows[d]
@@ -691,7 +833,7 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
     snames: list[str] = []
     if static_path:  # the same static bands every day, over every pixel some day's target covers
         covered = np.isfinite(np.stack(ys)).any(axis=(0, 1))
-        snames, fixed = static_inputs(static_path, grid9, None, covered)
+        snames, fixed = static_inputs(static_path, grid9, static_names, covered)
         xs = [np.concatenate([x, fixed]) for x in xs]
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
                         ["tb_v", "tb_h", *snames], ["tb_v", "tb_h"], ["K", "K"] + ["1"] * len(snames), ["K", "K"],
@@ -710,6 +852,7 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     from ..model.train import TrainingData
     from . import modis
 
+    check_date_range(start, end)
     names = list(SM_INPUTS if ancillary else SM_BASE_INPUTS)
     anc = sm_ancillary(names)
     lows = _by_date(low, lambda p: read_tb36(p, extent, extent_crs, ancillary=anc), feedback)
@@ -717,14 +860,15 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
         raise InputError("none of the 36 km files has valid brightness temperature in the region")
     grid36 = _common_window([s.grid for s in lows.values()])
     grid = grid36.refine(grid_name)
-    lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid), feedback)
-    tgts = _by_date(target, lambda p: _raster_scene(p, ["soil_moisture"]) if is_raster(p) else
-                    smap.read_smap(p, variables=["soil_moisture"], extent=grid.bounds(), extent_crs="EPSG:6933",
-                                   grid_name=grid_name if grid_name in ("M03", "M01") else None), feedback)
+    lsts = _by_date(lst, lambda p: modis.read_lst(p, target=grid, qc_option=None), feedback)
+    tgts = _by_date(target, lambda p: _target_scene(p, ["soil_moisture"], grid, grid_name, "soil-moisture"),
+                    feedback)
     dates = [d for d in sorted(lows) if d in lsts and d in tgts
              and (start is None or d >= start) and (end is None or d <= end)]
     if not dates:
-        raise InputError("no date has a 36 km TB file, an LST file and a soil-moisture target file")
+        raise InputError(f"no date{_in_range_text(start, end)} has a 36 km TB file, an LST file and a "
+                         f"soil-moisture target file (36 km dates: {_span(lows)}; LST dates: {_span(lsts)}; "
+                         f"target dates: {_span(tgts)})")
     ys = [regrid(tgts[d].by_role("soil_moisture").data, tgts[d].grid, grid)[None] for d in dates]
     static = None
     if static_path:  # every pixel some day's target covers must have static values
@@ -759,6 +903,33 @@ def provenance(grid36: Grid, dates: Sequence[dt.date], sides: dict[str, list[Sce
         "simulation_seeds": seeds,
         "climates": sorted({s.attrs.get("climate") for v in sides.values() for s in v if s.attrs.get("climate")}),
     }
+
+
+def check_date_range(start: dt.date | None, end: dt.date | None) -> None:
+    """InputError when END lies before START (both given)."""
+    if start is not None and end is not None and end < start:
+        raise InputError(f"END ({end}) is before START ({start}): no day can be used; swap them")
+
+
+def _in_range_text(start: dt.date | None, end: dt.date | None) -> str:
+    if start is None and end is None:
+        return ""
+    return f" between START {start or 'any'} and END {end or 'any'}"
+
+
+def _target_scene(path: str, roles: list[str], grid: Grid, grid_name: str, what: str) -> Scene:
+    """A training target (9 km TB or fine soil moisture) read onto ``grid``'s area; InputError naming the file
+    when it lies on a coarser grid than ``grid_name`` (a 36 km file given as a 9 km target would only repeat
+    its cells and teach the network nothing)."""
+    if is_raster(path):
+        scene = _raster_scene(path, roles)
+    else:
+        scene = smap.read_smap(path, variables=roles, extent=grid.bounds(), extent_crs="EPSG:6933",
+                               grid_name=grid_name if grid_name in ("M03", "M01") else None)
+    if GRIDS[scene.grid.name][0] > GRIDS[grid_name][0] * 1.001:
+        raise InputError(f"{path}: holds {scene.product} on the {scene.grid.name} grid; {what} targets "
+                         f"(INPUT_HIGH) must be on {grid_name} or finer")
+    return scene
 
 
 def _span(d: dict) -> str:

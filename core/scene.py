@@ -40,6 +40,7 @@ class Variable:
     long_name: str = ""
     role: str | None = None
     source: str = ""  # where it came from, e.g. the HDF5 dataset path
+    out_of_range: int = 0  # values outside the physical range (core.physical) that were set to no data
 
 
 @dataclass
@@ -81,6 +82,10 @@ class Scene:
         if self.pass_:
             parts.append(self.pass_)
         return " ".join(parts)
+
+    def out_of_range(self) -> dict[str, int]:
+        """Values set to no data because they lay outside their physical range, per variable (non-zero only)."""
+        return {k: v.out_of_range for k, v in self.variables.items() if v.out_of_range}
 
     def valid_fraction(self) -> float:
         """Fraction of cells where at least one variable is valid."""

@@ -27,7 +27,8 @@ import h5py
 import numpy as np
 
 from .errors import InputError, NoDataError
-from .grid import GRIDS, Grid, GridError
+from .grid import GRIDS, Grid, GridError, extent_hint
+from .physical import check_field
 from .scene import Scene, Variable
 
 FILL = -9999.0  # float fill value of every SMAP float variable
@@ -424,7 +425,7 @@ def _read_indexed(f: h5py.File, path: str, spec: ProductSpec, g: GroupSpec, name
     if not inwin.any():
         raise NoDataError(f"{path}: no valid data in the extent: this {spec.name} file has no cells in "
                          f"{g.grid} rows {win.row_off}..{win.row_off + win.rows - 1}, cols "
-                         f"{win.col_off}..{win.col_off + win.cols - 1}")
+                         f"{win.col_off}..{win.col_off + win.cols - 1}{extent_hint(extent, extent_crs)}")
     rr = rows[inwin] - win.row_off
     cc = cols[inwin] - win.col_off
     grp = f[g.path]
@@ -456,10 +457,20 @@ def _read_indexed(f: h5py.File, path: str, spec: ProductSpec, g: GroupSpec, name
             values = _mask(vals, ds.attrs)[inwin]
             units, long_name = _meta_of(ds)
             source = f"{g.path}/{name}"
+        values, check = _in_range(values, reverse.get(name), path, source)
         data = np.full(win.shape, np.nan, np.float32)
         data[rr, cc] = values
-        out[name] = Variable(name, data, units, long_name, reverse.get(name), source)
+        out[name] = Variable(name, data, units, long_name, reverse.get(name), source, check)
     return win, out
+
+
+def _in_range(values: np.ndarray, role: str | None, path: str, source: str) -> tuple[np.ndarray, int]:
+    """Values of a variable playing ``role`` with those outside its physical range (core.physical) set to
+    NaN, and how many; InputError naming the file and dataset when most of them are out of range."""
+    if role is None:
+        return values, 0
+    values, check = check_field(values, role, f"{path}: {source}")
+    return values, check.out_of_range
 
 
 def _read_global(f: h5py.File, path: str, g: GroupSpec, names: list[str],
@@ -478,8 +489,8 @@ def _read_global(f: h5py.File, path: str, g: GroupSpec, names: list[str],
                              f"shape {glob.shape}")
         vals = ds[win.row_off:win.row_off + win.rows, win.col_off:win.col_off + win.cols]
         units, long_name = _meta_of(ds)
-        out[name] = Variable(name, _mask(vals, ds.attrs), units, long_name, reverse.get(name),
-                             f"{g.path}/{name}")
+        values, n_out = _in_range(_mask(vals, ds.attrs), reverse.get(name), path, f"{g.path}/{name}")
+        out[name] = Variable(name, values, units, long_name, reverse.get(name), f"{g.path}/{name}", n_out)
     return win, out
 
 
@@ -589,7 +600,7 @@ def read_smap(path: str, variables: Sequence[str] | None = None, pass_: str | No
                 where = "in the extent" if extent is not None else "anywhere in the file"
                 raise NoDataError(f"{path}: no valid data {where} for {', '.join(names)} "
                                  f"({spec.name}{' ' + label if label else ''}); all values are fill or out "
-                                 f"of their valid range")
+                                 f"of their valid range{extent_hint(extent, extent_crs)}")
             return Scene(product=product, grid=win, variables=out, path=path, date=_date(f), pass_=label,
                          attrs=_scene_attrs(f, product))
         except InputError:

@@ -26,13 +26,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import re
+import warnings
 from pathlib import Path
 
 import torch
 
 from ..core.atomic import atomic_output
 from ..core.errors import InputError
+from ..core.physical import plausible_normalisation
 from .network import DownscaleCNN, resolve_device
 
 FORMAT = "smapdown-model"
@@ -96,6 +99,20 @@ def validate_card(card: dict, where: str = "the model card") -> None:
                                  f"got {vals!r}.")
         if any(v <= 0 for v in part["std"]):
             raise ModelError(f"{where}: normalisation {key}.std must be positive, got {part['std']!r}.")
+        for band, mean, std in zip(card[key], part["mean"], part["std"], strict=True):
+            why = plausible_normalisation(str(band.get("name", "")), float(mean), float(std))
+            if why:
+                raise ModelError(f"{where}: implausible normalisation of {key[:-1]} band {band.get('name')!r}: "
+                                 f"{why}; the card was damaged or edited, the model cannot be used.")
+    for name, limit in _KWARG_LIMITS.items():
+        v = kw.get(name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= limit):
+            raise ModelError(f"{where}: the card's architecture {name}={v!r} is not an integer in 1..{limit}.")
+    shape = kw.get("location_shape")
+    if shape is not None and (not isinstance(shape, list) or len(shape) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= _MAX_LOCATION_SIDE for v in shape)):
+        raise ModelError(f"{where}: the card's location_shape must be [rows, cols] of 1..{_MAX_LOCATION_SIDE}, "
+                         f"got {shape!r}.")
     if card.get("input_upsampling", "bicubic") not in ("bicubic", "nearest"):
         raise ModelError(f"{where}: input_upsampling must be 'bicubic' or 'nearest', got "
                          f"{card.get('input_upsampling')!r}.")
@@ -103,6 +120,12 @@ def validate_card(card: dict, where: str = "the model card") -> None:
     if mask is not None and (not isinstance(mask, list) or not mask
                              or not all(isinstance(i, int) and 0 <= i < n_in for i in mask)):
         raise ModelError(f"{where}: mask_channels must list input band indices below {n_in}, got {mask!r}.")
+
+
+# plausible sizes of a DownscaleCNN (the poster's is 64 features, 7 groups, 2 in / 2 out)
+_KWARG_LIMITS = {"in_channels": 64, "out_channels": 16, "features": 1024, "groups": 64, "layers_per_group": 16,
+                 "dilation": 64}
+_MAX_LOCATION_SIDE = 14616  # rows of the global M01 grid
 
 
 def save_model(path: str | os.PathLike, model: DownscaleCNN, card: dict) -> None:
@@ -145,15 +168,21 @@ def read_payload(path: str | os.PathLike, expect_format: str = FORMAT) -> dict:
     if not path.is_file():
         raise ModelError(f"Model file {path} does not exist or is not a file.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # refused by the restricted unpickler, truncated, not a torch file...
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # recognised by type; refused objects by reading the stream ourselves
+        names = pickle_globals(path)
+        if not names:
+            raise ModelError(f"Model file {path} could not be read (UnpicklingError: {_first_line(exc)}); it may "
+                             "be truncated or of another format (nothing in it was executed).") from None
+        what = f" (it references the Python object(s) {', '.join(names[:3])})"
+        raise ModelError(
+            f"Model file {path} was refused: it holds Python objects other than tensors and text{what}, which "
+            "a smapdown model never does, so it is damaged or not what it claims to be; nothing in it was "
+            "executed (do not load it by other means).") from None
+    except Exception as exc:  # truncated, not a torch file...
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
-        if found:
-            raise ModelError(
-                f"Model file {path} was refused: it references the Python object {found.group(1)}. A smapdown "
-                "model holds only tensors and text, so the file is damaged or not what it claims to be; "
-                "nothing in it was executed.") from None
         reason = re.search(r"WeightsUnpickler error: ([^\n]+)", text)
         lines = text.strip().splitlines()
         first = reason.group(1) if reason else (lines[0] if lines else "")
@@ -169,6 +198,47 @@ def read_payload(path: str | os.PathLike, expect_format: str = FORMAT) -> dict:
     return payload
 
 
+_ALLOWED_GLOBALS = ("torch.", "collections.OrderedDict", "builtins.set", "builtins.frozenset")
+
+
+def pickle_globals(path: str | os.PathLike) -> list[str]:
+    """Python objects (module.name) a pickle in ``path`` (plain, or data.pkl of a torch zip) would import,
+    other than torch's and plain containers, read from its opcodes without unpickling anything; [] when
+    none or when the stream cannot be parsed."""
+    import pickletools
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                pkl = [n for n in z.namelist() if n.endswith("data.pkl")]
+                data = z.read(pkl[0]) if pkl else b""
+        else:
+            data = Path(path).read_bytes()
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return []
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
+                strings.append(str(arg))
+            elif op.name == "GLOBAL":
+                names.append(str(arg).replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                names.append(f"{strings[-2]}.{strings[-1]}")
+            elif op.name in ("INST", "OBJ", "NEWOBJ", "NEWOBJ_EX") and not names:
+                names.append(str(arg or "an object"))
+    except Exception:  # noqa: BLE001 - a malformed stream: fall through with what was found
+        pass
+    return [n for n in dict.fromkeys(names) if not n.startswith(_ALLOWED_GLOBALS)]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def build_model(card: dict, where: str) -> DownscaleCNN:
     """A fresh network from the card's architecture kwargs (:class:`ModelError` if they are not accepted)."""
     try:
@@ -182,6 +252,10 @@ def load_state(model: DownscaleCNN, state: object, where: str) -> None:
     """``load_state_dict(strict=True)``, turning a mismatch into a :class:`ModelError` that names it."""
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelError(f"{where}: the weights are not a dictionary of tensors.")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ModelError(f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[0]}); the "
+                         "training diverged or the file is damaged, the model cannot give valid output.")
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
