@@ -8,7 +8,7 @@ import math
 import os
 from typing import Any
 
-from .atomic import atomic_output
+from .atomic import OutputSet, atomic_output
 
 _ORDER = ["n", "mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"]
 
@@ -64,6 +64,12 @@ def write_report(path: str, title: str, report: dict) -> tuple[str, str]:
     """Write ``report`` as JSON at ``path`` (extension forced to .json) and HTML beside it."""
     base = os.path.splitext(path)[0]
     data = json_safe({"title": title, **report})
-    j = atomic_write_text(base + ".json", json.dumps(data, indent=2, allow_nan=False))
-    h = atomic_write_text(base + ".html", _html(title, data))
-    return j, h
+    with OutputSet() as out:  # both files or neither
+        _write_text(out.stage(base + ".json"), json.dumps(data, indent=2, allow_nan=False))
+        _write_text(out.stage(base + ".html"), _html(title, data))
+    return os.path.abspath(base + ".json"), os.path.abspath(base + ".html")
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
