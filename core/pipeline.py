@@ -343,44 +343,58 @@ def window_text(g: Grid) -> str:
             f"(lon {lon[0]:.2f}..{lon[1]:.2f}, lat {lat[0]:.2f}..{lat[1]:.2f})")
 
 
-TB_BOUNDS = (50.0, 340.0)  # K: below calm water at 40° (TB_H ≈ 70 K), above any land TB; SMAP's valid max is 340
+#: K, (V, H): the lowest emission of any natural surface seen by SMAP (40° incidence): calm open water,
+#: minimised over salinity 0–40 psu and 271–305 K with the Klein–Swift permittivity and Fresnel's equations
+#: (108.5 K V, 69.3 K H at 40 psu, 305 K; fresh water at 273 K gives 117.7 / 77.0 K). Rough water, land,
+#: vegetation and the atmosphere only add emission; tests/test_physical_tb.py recomputes it.
+TB_FLOOR = (108.0, 69.0)
+TB_CEILING = 340.0  # K: above any land TB; SMAP's valid max is 330-340 K
+TB_BOUNDS = (min(TB_FLOOR), TB_CEILING)  # the loosest bounds over both polarisations (for reports)
 
 
 def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) -> tuple[np.ndarray, int]:
-    """Keep 9 km TB within physical bounds and, with ``coarse``, preserve the 36 km block means exactly.
+    """Keep 9 km TB (bands V, H) between the open-water floor and the ceiling and, with ``coarse``, preserve
+    the 36 km block means exactly.
 
     Each block gets the one shift s for which mean(clip(x + s)) equals its 36 km value (found by
-    bisection; it exists whenever that value lies inside the bounds), so detail is kept, the radiometer's
-    mean is reproduced and no pixel leaves the bounds. Returns the field and how many pixels the CNN put
-    outside the bounds (a sign of inputs unlike the training data, e.g. unusual coasts in real files).
+    bisection; it exists whenever that value lies inside the bounds; a 36 km value below the floor — e.g. a
+    water-corrected TB over open water — is raised to it), so detail is kept, the radiometer's mean is
+    reproduced and no pixel leaves the bounds. Returns the field and how many pixels the CNN put outside the
+    bounds (a sign of inputs unlike the training data, e.g. unusual coasts in real files).
     """
-    lo, hi = TB_BOUNDS
-    clipped = int(np.count_nonzero((fine < lo) | (fine > hi)))
+    c = fine.shape[0]
+    lo = np.asarray(TB_FLOOR[:c] if c <= len(TB_FLOOR) else [min(TB_FLOOR)] * c, np.float64)
+    hi = TB_CEILING
+    lo_f = lo[:, None, None]
+    with _quiet():
+        clipped = int(np.count_nonzero((fine < lo_f) | (fine > hi)))
     if coarse is None:
-        return np.clip(fine, lo, hi), clipped
-    c, h, w = coarse.shape
+        return np.where(np.isfinite(fine), np.clip(fine, lo_f, hi), np.nan).astype(np.float32), clipped
+    _, h, w = coarse.shape
     b = fine.astype(np.float64).reshape(c, h, factor, w, factor)
-    target = np.clip(coarse.astype(np.float64), lo, hi)[:, :, None, :, None]
+    lo5 = lo[:, None, None, None, None]
+    target = np.clip(coarse.astype(np.float64)[:, :, None, :, None], lo5, hi)
     with _quiet():
         shift = target - np.nanmean(b, axis=(2, 4), keepdims=True)  # plain mean preservation
         moved = b + shift
-        hard = np.isfinite(shift) & np.any((moved < lo) | (moved > hi), axis=(2, 4), keepdims=True)
+        hard = np.isfinite(shift) & np.any((moved < lo5) | (moved > hi), axis=(2, 4), keepdims=True)
         if hard.any():  # only blocks that would leave the bounds need the bisection
             idx = np.nonzero(hard[:, :, 0, :, 0])
             bb = b.transpose(0, 1, 3, 2, 4)[idx]  # (n, factor, factor)
             tt = target[:, :, 0, :, 0][idx][:, None, None]
-            s_lo = np.full(tt.shape, -(hi - lo))
-            s_hi = np.full(tt.shape, hi - lo)
-            for _ in range(36):  # (hi - lo) * 2 / 2**36 < 1e-8 K
+            ll = lo[idx[0]][:, None, None]
+            s_lo = ll - hi
+            s_hi = hi - ll
+            for _ in range(40):  # (hi - lo) * 2 / 2**40 < 1e-9 K
                 mid = (s_lo + s_hi) / 2
-                too_high = np.nanmean(np.clip(bb + mid, lo, hi), axis=(1, 2), keepdims=True) > tt
+                too_high = np.nanmean(np.clip(bb + mid, ll, hi), axis=(1, 2), keepdims=True) > tt
                 s_hi = np.where(too_high, mid, s_hi)
                 s_lo = np.where(too_high, s_lo, mid)
             sh = shift[:, :, 0, :, 0]
             sh[idx] = ((s_lo + s_hi) / 2)[:, 0, 0]
             shift = sh[:, :, None, :, None]
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    out = np.clip(b + shift, lo, hi).reshape(fine.shape).astype(np.float32)
+    out = np.clip(b + shift, lo5, hi).reshape(fine.shape).astype(np.float32)
     return np.where(np.isfinite(fine), out, np.nan), clipped
 
 
@@ -444,7 +458,8 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
         "max_abs_block_mean_minus_36km_K_without": raw_err,
         "applied": mean_preserve,
         "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, tb36, 4),
-        "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K": list(TB_BOUNDS),
+        "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K":
+        f"V {TB_FLOOR[0]:g}–{TB_CEILING:g}, H {TB_FLOOR[1]:g}–{TB_CEILING:g}",
     }
     result.metrics["input_pixels_out_of_physical_range"] = scene36.out_of_range()
     if reference:

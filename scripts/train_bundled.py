@@ -78,6 +78,51 @@ TEST_REGIONS = [  # never used in training: other places, climates mixed, other 
 ]
 
 
+# Truth-trained general TB models (tb-truth): places over every continent, with the simulator's four climate
+# parameter sets (arid, temperate, humid, continental) and three kinds of open water; the place sets latitude
+# (season, day length of the swath pattern). (name, lat, lon, climate, water, seed).
+WORLD_TRAIN = [
+    ("oklahoma", 36.6, -97.5, "temperate", "lakes", 101), ("iowa", 42.0, -93.4, "continental", "lakes", 102),
+    ("georgia", 31.6, -83.5, "humid", "lakes", 103), ("arizona", 31.7, -110.0, "arid", "none", 104),
+    ("chesapeake", 38.3, -76.3, "temperate", "coast", 105), ("nebraska", 41.5, -99.5, "continental", "lakes", 106),
+    ("west-texas", 32.0, -102.0, "arid", "none", 107), ("minnesota", 46.5, -94.5, "continental", "lakes", 108),
+    ("florida", 28.0, -81.5, "humid", "coast", 109), ("pampas", -35.0, -61.0, "temperate", "lakes", 110),
+    ("cerrado", -15.0, -47.0, "humid", "none", 111), ("patagonia", -45.0, -69.0, "arid", "none", 112),
+    ("chaco", -23.0, -61.0, "humid", "lakes", 113), ("uruguay-coast", -34.5, -54.5, "temperate", "coast", 114),
+    ("spain-meseta", 40.0, -4.0, "arid", "none", 115), ("germany", 51.0, 10.0, "temperate", "lakes", 116),
+    ("poland", 52.0, 20.0, "continental", "lakes", 117), ("ukraine", 49.0, 33.0, "continental", "none", 118),
+    ("netherlands-coast", 52.5, 5.0, "temperate", "coast", 119), ("finland", 62.0, 26.0, "continental", "lakes", 120),
+    ("po-valley", 45.0, 10.0, "temperate", "lakes", 121), ("sahel", 14.0, 0.0, "arid", "none", 122),
+    ("zambia", -14.0, 27.0, "humid", "lakes", 123), ("highveld", -27.0, 28.0, "temperate", "none", 124),
+    ("morocco-coast", 33.0, -7.5, "arid", "coast", 125), ("ethiopia", 9.0, 39.0, "temperate", "none", 126),
+    ("nigeria", 9.0, 8.0, "humid", "none", 127), ("mozambique-coast", -20.0, 35.0, "humid", "coast", 128),
+    ("north-china-plain", 36.0, 116.0, "temperate", "lakes", 129), ("deccan", 18.0, 77.0, "arid", "none", 130),
+    ("mongolia", 47.0, 105.0, "arid", "lakes", 131), ("kazakhstan", 50.0, 70.0, "continental", "lakes", 132),
+    ("bangladesh", 23.0, 90.0, "humid", "coast", 133), ("mekong", 13.0, 105.0, "humid", "lakes", 134),
+    ("west-siberia", 55.0, 80.0, "continental", "lakes", 135), ("tibet", 33.0, 90.0, "arid", "lakes", 136),
+    ("iran", 33.0, 54.0, "arid", "none", 137), ("korea-coast", 36.0, 126.8, "temperate", "coast", 138),
+    ("punjab", 30.0, 75.0, "arid", "none", 139), ("queensland", -25.0, 150.0, "temperate", "none", 140),
+    ("perth-coast", -32.0, 116.0, "temperate", "coast", 141), ("manchuria", 46.0, 126.0, "continental", "lakes", 142),
+    ("new-zealand-coast", -44.0, 171.5, "temperate", "coast", 143), ("borneo-coast", 1.0, 110.5, "humid", "coast", 144),
+]
+# never used in training: six places of distinct climate and water, other seeds
+WORLD_TEST = [
+    ("kenaston", 51.4, -106.4, "continental", "lakes", 201), ("carolina-coast", 34.6, -77.3, "humid", "coast", 202),
+    ("yanco", -34.8, 146.1, "arid", "none", 203), ("valencia-coast", 39.4, -0.5, "temperate", "coast", 204),
+    ("amazonas", -3.0, -60.0, "humid", "lakes", 205), ("hungary", 47.0, 19.5, "continental", "none", 206),
+]
+
+
+def world_spec(entry: tuple, size: int = 8) -> tuple:
+    """(name, lat, lon, climate, water, seed) → (name, row, col, size, climate, water, seed) on M36."""
+    from smapdown.core.grid import ease_srs, transform_points, wgs84_srs
+
+    name, lat, lon, climate, water, seed = entry
+    x, y = transform_points([lon], [lat], wgs84_srs(), ease_srs())
+    r, c = Grid.global_grid("M36").rowcol(x, y)
+    return (name, int(np.asarray(r).ravel()[0]), int(np.asarray(c).ravel()[0]), size, climate, water, seed)
+
+
 def region_files(name: str, row: int, col: int, size: int, climate: str, water: str, seed: int,
                  days: int) -> tuple[dict, dict]:
     """Simulate (or reuse) a region's files; returns (files, sub-cell variability)."""
@@ -522,9 +567,89 @@ def run_location_sm(args) -> None:
           f"RMSE {ev['rmse']:.4f}, R {ev['r']:.3f}; vs true 3 km: {json.dumps(ev['vs_true_3km'])}")
 
 
+def truth_scores(model_path: str, files: dict, days: list[int], region: Grid) -> dict:
+    """Per polarisation, on land 9 km pixels (open water < 50 % by the region's static map): MAE of the CNN
+    (with mean preservation and physical bounds, as `downscale`), of bicubic and of the 36 km value repeated,
+    against the simulated TRUE 9 km TB; also the CNN's MAE against the radar-guided 9 km TB (agreement with the
+    active-passive product, not accuracy). Sums are returned so that regions can be pooled."""
+    from smapdown.model.inference import upsample
+
+    static = files["static"][0]
+    acc = {b: np.zeros(5) for b in ("tb_v", "tb_h")}
+    for i in days:
+        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+        res = pipeline.downscale(scene, model_path, static_path=static)
+        truth = read_ease_raster(same_day(files["truth"], scene.date))
+        radar = pipeline.read_reference(same_day(files["high"], scene.date), res.grid, ["tb_v", "tb_h"])[0]
+        water = pipeline.read_static(static, res.grid)["static_water"]
+        nn = upsample(np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]), 4, "nearest")
+        for b, band in enumerate(("tb_v", "tb_h")):
+            t = pipeline.regrid(truth.arrays[b], truth.grid, res.grid)
+            ok = np.isfinite(t) & np.isfinite(res.cnn[b]) & np.isfinite(res.baseline[b]) & (water < 0.5)
+            okr = ok & np.isfinite(radar[b])
+            acc[band] += [np.abs(res.cnn[b] - t)[ok].sum(), np.abs(res.baseline[b] - t)[ok].sum(),
+                          np.abs(nn[b] - t)[ok].sum(), ok.sum(),
+                          np.abs(res.cnn[b] - radar[b])[okr].sum() / max(okr.sum(), 1) * ok.sum()]
+    return acc
+
+
+def _ratios(acc: dict) -> dict:
+    return {b: {"cnn_mae_K": a[0] / a[3], "bicubic_mae_K": a[1] / a[3], "ratio": a[0] / a[1],
+                "repeated_ratio": a[2] / a[1], "cnn_mae_vs_radar_guided_K": a[4] / a[3], "pixels": int(a[3])}
+            for b, a in acc.items()}
+
+
+def run_tb_truth(args) -> None:
+    """General TB model trained against the simulated TRUE 9 km TB on WORLD_TRAIN; TB only, or with the
+    land-cover and water fractions (`--cover`); scored on WORLD_TEST against the truth (the do-no-harm gate)."""
+    from smapdown.core.landcover import COVER_BANDS
+
+    out = args.output or os.path.join(DATA, "tb_truth_cover.pt" if args.cover else "tb_truth.pt")
+    specs = [world_spec(e) for e in WORLD_TRAIN[: args.regions]]
+    if not args.evaluate_only:
+        parts, regions = [], {}
+        for name, row, col, size, climate, water, seed in specs:
+            files, _ = region_files(name, row, col, size, climate, water, seed, args.days)
+            data, _, prov = pipeline.tb_training_data(files["low"], files["truth"], upsampling="bicubic",
+                                                      static_path=files["static"][0] if args.cover else None,
+                                                      static_names=list(COVER_BANDS) if args.cover else None)
+            parts.append(data)
+            regions[name] = {"climate": climate, "water": water, "seed": seed, "region": prov["region"]}
+        data = concat(parts)
+        tr, val = split_by_date(data, args.val_days)
+        cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
+                          bf16=args.bf16, batch_size=16, patch=32, checkpoint=checkpoint_for(out))
+        t = time.time()
+        res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
+            "case": "tb", "data": "simulated", "location_specific": False, "regions": regions,
+            "target": "simulated TRUE 9 km TB (area mean of the fine-scale emission), not the radar-guided TB",
+            "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
+            "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores are on simulated data."}})
+        save_model(out, res.model, res.card)
+        print(f"trained in {time.time() - t:.0f} s -> {out}")
+    pooled = {b: np.zeros(5) for b in ("tb_v", "tb_h")}
+    per = {}
+    for name, row, col, size, climate, water, seed in (world_spec(e) for e in WORLD_TEST):
+        files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
+        acc = truth_scores(out, files, list(range(len(files["low"]))), region_grid((name, row, col, size)))
+        per[name] = {"climate": climate, "water": water, "seed": seed, **_ratios(acc)}
+        for b in pooled:
+            pooled[b] += acc[b]
+        print(f"unseen {name:16s} V {per[name]['tb_v']['ratio']:.3f}  H {per[name]['tb_h']['ratio']:.3f}  "
+              f"(repeated {per[name]['tb_v']['repeated_ratio']:.3f} / {per[name]['tb_h']['repeated_ratio']:.3f})")
+    gate = {"unseen_regions_pooled": _ratios(pooled), "unseen_regions": per,
+            "data": "SIMULATED unseen regions (WORLD_TEST), land 9 km pixels, against the simulated true 9 km TB",
+            "days_per_region": args.test_days}
+    print(f"unseen pooled: V {gate['unseen_regions_pooled']['tb_v']['ratio']:.3f}  "
+          f"H {gate['unseen_regions_pooled']['tb_h']['ratio']:.3f}")
+    finish_card(out, {"gate": json_safe(gate)})
+    with open(out[:-3] + "_gate.json", "w") as f:
+        json.dump(json_safe(gate), f, indent=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["tb", "sm", "location", "location-sm", "calibrate", "oracle"])
+    ap.add_argument("what", choices=["tb", "tb-truth", "sm", "location", "location-sm", "calibrate", "oracle"])
     ap.add_argument("--days", type=int, default=40)
     ap.add_argument("--after-days", type=int, default=10, help="location: days after the radar period")
     ap.add_argument("--test-days", type=int, default=10)
@@ -542,8 +667,11 @@ def main() -> None:
     ap.add_argument("--evaluate-only", action="store_true", help="tb, sm: score the bundled model, no training")
     ap.add_argument("--static", action="store_true",
                     help="tb, sm: also the static ancillary map (soil texture, land cover, water) as inputs")
+    ap.add_argument("--cover", action="store_true",
+                    help="tb-truth: also the land-cover and open-water fractions (static_bare..static_water)")
+    ap.add_argument("--regions", type=int, default=len(WORLD_TRAIN), help="tb-truth: how many of WORLD_TRAIN")
     args = ap.parse_args()
-    {"tb": run_tb, "sm": run_sm, "location": run_location, "location-sm": run_location_sm,
+    {"tb": run_tb, "tb-truth": run_tb_truth, "sm": run_sm, "location": run_location, "location-sm": run_location_sm,
      "calibrate": run_calibrate, "oracle": run_oracle}[args.what](args)
 
 
