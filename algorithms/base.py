@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import uuid
 from typing import Any
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
     QgsLayerTreeLayer,
+    QgsMapLayer,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
+    QgsProcessingUtils,
     QgsProject,
+    QgsProperty,
     QgsRasterLayer,
+    QgsRectangle,
 )
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication
@@ -38,6 +47,32 @@ GROUPS = {
 }
 
 
+def bundled_model(name: str) -> str:
+    """Absolute path of a bundled model file under model/."""
+    return os.path.join(PLUGIN_DIR, "model", name)
+
+
+def model_case_problem(path: str, case: str, label: str) -> str | None:
+    """A sentence when the model file at ``path`` is for the other case ('tb' or 'soil moisture')."""
+    if not os.path.isfile(path):
+        return f"{label}: {path} is not a file."
+    try:
+        from ..model.io import read_card
+
+        card = read_card(path)
+    except Exception as exc:  # noqa: BLE001 - torch missing or a bad file: reported by the run itself
+        if isinstance(exc, SmapdownError):
+            return str(exc)
+        return None
+    got = str(card.get("training", {}).get("case", ""))
+    if got and got != case:
+        wanted = {"tb": "a brightness-temperature model (case tb)",
+                  "soil moisture": "a soil-moisture model (case soil moisture)"}[case]
+        return (f"{label}: {os.path.basename(path)} is a {got} model; this algorithm needs {wanted}, as "
+                "'Train downscaling network' writes them.")
+    return None
+
+
 def resource_path(*parts: str) -> str:
     """Absolute path of a file under resources/."""
     return os.path.join(PLUGIN_DIR, "resources", *parts)
@@ -50,6 +85,53 @@ def torch_missing_reason() -> str | None:
                 f"({sys.executable}). Install it, e.g. `python3 -m pip install torch` in that "
                 "environment, then restart QGIS.")
     return None
+
+
+_GDAL_PREFIX = re.compile(r'^[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*:"(?P<path>[^"]+)"')
+
+
+def source_file(source: str) -> str:
+    """The file behind a GDAL layer source: ``HDF5:"f.h5"://var``, ``HDF4_EOS:EOS_GRID:"f.hdf":g:v``,
+    ``vrt://f.tif?bands=1``, ``f.tif|option`` all give the file; anything else is returned as it is."""
+    src = source.split("|", 1)[0].strip()
+    if src.startswith("vrt://"):
+        return src[len("vrt://"):].split("?", 1)[0]
+    m = _GDAL_PREFIX.match(src)
+    if m:
+        return m.group("path")
+    return src
+
+
+def resolve_input(value: Any, context: QgsProcessingContext | None) -> str | None:
+    """A file path from a parameter value: a path, a layer object, a project layer id or name, a source."""
+    if value is None:
+        return None
+    if isinstance(value, QgsMapLayer):
+        return source_file(value.source())
+    if isinstance(value, QgsProperty):
+        value = value.valueAsString(context.expressionContext() if context else None)[0]
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue()
+    text = str(value).strip()
+    if not text:
+        return None
+    if os.path.exists(text):
+        return text
+    if context is not None:
+        layer = QgsProcessingUtils.mapLayerFromString(text, context, False)
+        if layer is not None:
+            return source_file(layer.source())
+    return source_file(text)
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file (links and relative parts resolved; hard links by inode)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 class ProcessingFeedback(Feedback):
@@ -211,6 +293,174 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         wkt = crs.toWkt() if crs.isValid() else None
         return (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()), wkt
 
+    # --- inputs -------------------------------------------------------------------------------
+    def input_file(self, parameters: dict, name: str, context: QgsProcessingContext) -> str | None:
+        """The file behind an input parameter: a path, a project layer (id or name) or a layer source.
+
+        A layer of a SMAP/MODIS product loaded in QGIS (``HDF5:"file.h5"://group/var``), a band of a
+        smapdown output (``vrt://file.tif?bands=1``) and a plain GeoTIFF layer all give their file.
+        None when the parameter is empty.
+        """
+        return resolve_input(parameters.get(name), context)
+
+    def input_files(self, parameters: dict, name: str, context: QgsProcessingContext) -> list[str]:
+        """Files or folders of a multiple-input parameter, each resolved like :meth:`input_file`."""
+        value = parameters.get(name)
+        if value in (None, "", []):
+            return []
+        items = value if isinstance(value, (list, tuple)) else str(value).split(";")
+        out = [resolve_input(v, context) for v in items]
+        return [v for v in out if v]
+
+    def checkParameterValues(self, parameters: dict, context: QgsProcessingContext
+                             ) -> tuple[bool, str]:  # noqa: N802 - QGIS's name
+        """Before Run: each value readable, no output on top of an input, then the algorithm's own checks.
+
+        Messages name the parameter as the dialog shows it and say what is allowed.
+        """
+        for d in self.parameterDefinitions():
+            value = parameters.get(d.name())
+            if d.name() in self.input_names() and value not in (None, "", []):
+                files = ([resolve_input(value, context)] if not isinstance(value, (list, tuple))
+                         else [resolve_input(v, context) for v in value])
+                missing = [f for f in files if f and not os.path.exists(f)]
+                if missing:
+                    return False, self.tr(f"{d.description()}: no such file or project layer: {missing[0]}")
+                continue
+            if not d.checkValueIsAcceptable(value, context):
+                return False, self.tr(f"{d.description()}: the value {value!r} is not acceptable "
+                                      f"({'required' if not d.flags() & d.FlagOptional else 'optional'}).")
+        clash = self.output_clash(parameters, context)
+        if clash:
+            return False, clash
+        try:
+            problem = self.check_values(parameters, context)
+        except SmapdownError as exc:
+            problem = str(exc)
+        if problem:
+            return False, problem
+        return True, ""
+
+    def input_names(self) -> list[str]:
+        """Names of the parameters that read files (single files, layers, folders)."""
+        kinds = {"raster", "file", "multilayer", "layer"}
+        return [d.name() for d in self.parameterDefinitions() if d.type() in kinds and not d.isDestination()]
+
+    def output_paths(self, parameters: dict, context: QgsProcessingContext) -> dict[str, list[str]]:
+        """Files each destination parameter will write (reports: .json, .html and .png beside; models:
+        the .json card and the .ckpt checkpoint), without creating anything. Temporary outputs skipped."""
+        out: dict[str, list[str]] = {}
+        for d in self.destinationParameterDefinitions():
+            value = parameters.get(d.name())
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue() if value.sink.propertyType() == QgsProperty.StaticProperty \
+                    else value.sink.valueAsString(context.expressionContext())[0]
+            if value is None and d.defaultValue() is not None:
+                value = d.defaultValue()
+            text = str(value or "").strip()
+            if not text or text == QgsProcessing.TEMPORARY_OUTPUT or text.startswith(("memory:", "ogr:", "postgres")):
+                continue
+            if d.type() == "folderDestination":
+                continue
+            ext = d.defaultFileExtension() if hasattr(d, "defaultFileExtension") else ""
+            if ext and not os.path.splitext(text)[1]:
+                text = f"{text}.{ext}"
+            paths = [text]
+            if d.type() == "fileDestination":
+                base = os.path.splitext(text)[0]
+                paths += [base + e for e in (".json", ".html", ".png", ".pt")] + [text + ".ckpt"]
+            out[d.name()] = paths
+        return out
+
+    def output_clash(self, parameters: dict, context: QgsProcessingContext) -> str | None:
+        """A sentence when an output would be written over an input file of the run, or over another output."""
+        inputs: list[tuple[str, str]] = []
+        for name in self.input_names():
+            d = self.parameterDefinition(name)
+            value = parameters.get(name)
+            if value in (None, "", []):
+                if name == "MODEL" and hasattr(self, "DEFAULT_MODEL"):
+                    inputs.append((d.description(), self.DEFAULT_MODEL))
+                continue
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                path = resolve_input(item, context)
+                if not path:
+                    continue
+                if os.path.isdir(path):
+                    inputs += [(d.description(), os.path.join(path, n)) for n in os.listdir(path)]
+                else:
+                    inputs.append((d.description(), path))
+                    if path.lower().endswith(".pt"):  # a model's card beside it
+                        inputs.append((d.description(), os.path.splitext(path)[0] + ".json"))
+        seen: dict[str, str] = {}
+        for name, paths in self.output_paths(parameters, context).items():
+            label = self.parameterDefinition(name).description()
+            for i, path in enumerate(paths):
+                for in_label, in_path in inputs:
+                    if same_file(path, in_path):
+                        what = "" if i == 0 else f" (its companion file {os.path.basename(path)})"
+                        return self.tr(f"'{label}' would be written over the input file of '{in_label}'{what}: "
+                                       f"{in_path}. Choose another output file; smapdown never writes over "
+                                       "its inputs.")
+                key = os.path.realpath(path)
+                if i == 0 and key in seen and seen[key] != label:
+                    return self.tr(f"'{label}' and '{seen[key]}' name the same file ({path}); give each output "
+                                   "its own file.")
+                if i == 0:
+                    seen[key] = label
+        return None
+
+    def extent_problem(self, parameters: dict, context: QgsProcessingContext, path: str | None,
+                       label: str) -> str | None:
+        """A sentence when EXTENT does not overlap the data of ``path`` (a raster's own bounds; for a SMAP
+        or MODIS product, EASE-Grid 2.0's coverage), giving the range allowed in longitude and latitude."""
+        if parameters.get("EXTENT") in (None, "") or not path or not os.path.isfile(path):
+            return None
+        rect = self.parameterAsExtent(parameters, "EXTENT", context)
+        if rect.isNull() or rect.isEmpty():
+            return None
+        crs = self.parameterAsExtentCrs(parameters, "EXTENT", context)
+        ease = QgsCoordinateReferenceSystem("EPSG:6933")
+        wgs = QgsCoordinateReferenceSystem("EPSG:4326")
+        try:
+            rect_e = QgsCoordinateTransform(crs if crs.isValid() else ease, ease,
+                                            context.transformContext()).transformBoundingBox(rect)
+        except Exception:  # noqa: BLE001 - QgsCsException: outside the projection's domain
+            return self.tr(f"Extent: {rect.toString(3)} cannot be placed on EASE-Grid 2.0 (EPSG:6933); choose "
+                           "an extent within longitude -180..180 and latitude -85.04..85.04.")
+        bounds = QgsRectangle(-17367530.4451615, -7314540.8306386, 17367530.4451615, 7314540.8306386)
+        what = f"EASE-Grid 2.0, the grid of {os.path.basename(path)}"
+        if path.lower().endswith((".tif", ".tiff", ".vrt", ".img")):
+            from osgeo import gdal
+
+            ds = gdal.Open(path)
+            if ds is not None:
+                gt = ds.GetGeoTransform()
+                xs = (gt[0], gt[0] + ds.RasterXSize * gt[1])
+                ys = (gt[3], gt[3] + ds.RasterYSize * gt[5])
+                own = QgsRectangle(min(xs), min(ys), max(xs), max(ys))
+                src = QgsCoordinateReferenceSystem.fromWkt(ds.GetProjection()) if ds.GetProjection() else ease
+                try:
+                    bounds = QgsCoordinateTransform(src, ease, context.transformContext()).transformBoundingBox(own)
+                    what = f"the input {os.path.basename(path)}"
+                except Exception:  # noqa: BLE001 - keep the global bounds
+                    pass
+        if rect_e.intersects(bounds):
+            return None
+        try:
+            geo = QgsCoordinateTransform(ease, wgs, context.transformContext()).transformBoundingBox(bounds)
+            allowed = (f"longitude {geo.xMinimum():.2f}..{geo.xMaximum():.2f}, "
+                       f"latitude {geo.yMinimum():.2f}..{geo.yMaximum():.2f}")
+        except Exception:  # noqa: BLE001
+            allowed = bounds.toString(0) + " (EPSG:6933)"
+        return self.tr(f"Extent: lies outside {what} ('{label}'), which covers {allowed}. Choose an extent "
+                       "inside that range, or leave Extent empty for the whole input.")
+
+    def check_values(self, parameters: dict, context: QgsProcessingContext) -> str | None:
+        """The algorithm's own checks before Run (subclasses): a sentence saying what is wrong, or None."""
+        return None
+
     # --- outputs ------------------------------------------------------------------------------
     def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str, rank: int = 0) -> None:
         """Name and style a layer that QGIS loads on completion (Toolbox/modeler), via the context.
@@ -235,6 +485,9 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(reason)
         self._run_id = uuid.uuid4().hex  # groups this run's layers in the Layers panel
+        clash = self.output_clash(parameters, context)  # also when a caller skipped checkParameterValues
+        if clash:
+            raise QgsProcessingException(clash)
         try:
             return self.execute(parameters, context, feedback, ProcessingFeedback(feedback))
         except Canceled:
@@ -288,10 +541,9 @@ def precision_param(alg: SmapdownAlgorithm) -> None:
 
 def static_param(alg: SmapdownAlgorithm) -> None:
     """The STATIC parameter: a static ancillary raster, for models trained with one."""
-    from qgis.core import QgsProcessingParameterFile
+    from qgis.core import QgsProcessingParameterRasterLayer
 
-    alg.add(QgsProcessingParameterFile("STATIC", alg.tr("Static ancillary raster"), optional=True,
-                                       fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
+    alg.add(QgsProcessingParameterRasterLayer("STATIC", alg.tr("Static ancillary raster"), optional=True),
             "Soil texture, land-cover and open-water fractions on an EASE2 grid (bands static_clay, static_sand, "
             "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), needed "
             "only by a model trained with them ('Train downscaling network', INPUT_STATIC; the bundled models "

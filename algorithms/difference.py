@@ -12,7 +12,7 @@ from qgis.core import (
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import SmapdownAlgorithm
+from .base import SmapdownAlgorithm, source_file
 
 
 class DifferenceAlgorithm(SmapdownAlgorithm):
@@ -54,13 +54,14 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         if a is None or b is None:
             from ..core.errors import InputError
 
-            raise InputError("INPUT and REFERENCE must both be readable raster layers")
+            raise InputError("'Input raster' and 'Reference raster' must both be readable raster layers")
+        a_path, b_path = source_file(a.source()), source_file(b.source())
         out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        grid, diffs, names, report = pipeline.difference(a.source(), b.source())
+        grid, diffs, names, report = pipeline.difference(a_path, b_path)
         feedback.pushInfo(f"Reference resampling: {report['resampling']}")
         bands = [BandSpec(n, "", f"{n}: input - reference") for n in names]
         result = {self.OUTPUT: write_geotiff(out, grid, list(diffs), bands,
-                                             {"input": a.source(), "reference": b.source()}),
+                                             {"input": a_path, "reference": b_path}),
                   "RESAMPLING": report["resampling"]}
         style = "difference_sm" if names and "moisture" in names[0] else "difference_tb"
         self.load_styled(context, out, f"{a.name()} − {b.name()}", style)

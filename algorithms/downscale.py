@@ -12,11 +12,21 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
 )
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs, static_param
+from .base import (
+    DEVICES,
+    SmapdownAlgorithm,
+    bundled_model,
+    device_param,
+    model_case_problem,
+    precision_param,
+    report_outputs,
+    static_param,
+)
 
 BANDS = [BandSpec("tb_v", "K", "brightness temperature, V polarisation"),
          BandSpec("tb_h", "K", "brightness temperature, H polarisation")]
@@ -31,6 +41,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
     DISPLAY = "Downscale SMAP brightness temperature (36 km → 9 km)"
     GROUP = "downscaling"
     NEEDS_TORCH = True
+    DEFAULT_MODEL = bundled_model("tb_general.pt")
     HELP = (
         "Turns SMAP 36 km brightness temperature (V and H) into 9 km with a convolutional network "
         "(7 groups of 64 3×3 and 64 dilated 5×5 kernels, residual connection from the upsampled "
@@ -51,9 +62,8 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
     OUTPUT_UNCERTAINTY, OUTPUT_REPORT = "OUTPUT_UNCERTAINTY", "OUTPUT_REPORT"
 
     def initAlgorithm(self, config=None) -> None:
-        self.add(QgsProcessingParameterFile(
-            self.INPUT, self.tr("SMAP 36 km TB (product or V/H raster)"),
-            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer(
+            self.INPUT, self.tr("SMAP 36 km brightness temperature (product or V/H raster)")),
             "A SMAP product carrying 36 km TB (SPL1CTB, SPL2SMP, SPL2SMP_NRT, SPL3SMP) or a 2-band "
             "(V, H) GeoTIFF on the EASE-Grid 2.0 36 km grid, e.g. the output of 'Load SMAP product'.")
         self.add(QgsProcessingParameterEnum(self.PASS, self.tr("Pass"),
@@ -67,9 +77,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         static_param(self)
         precision_param(self)
         self.add_extent()
-        self.add(QgsProcessingParameterFile(
-            self.REFERENCE, self.tr("9 km reference"), optional=True,
-            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("9 km reference"), optional=True),
             "9 km TB to compare with: an SPL3SMAP/SPL2SMAP file (tb_v/h_disaggregated) or a V/H raster.")
         self.add(QgsProcessingParameterBoolean(self.MEAN_PRESERVE, self.tr("Preserve 36 km means"),
                                                defaultValue=True),
@@ -103,14 +111,28 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         for n in METRIC_NAMES:
             self.addOutput(QgsProcessingOutputNumber(n, n))
 
+    def check_values(self, parameters, context):
+        diffs = [self.parameterDefinition(k).description() for k in (self.OUTPUT_DIFF_LOWRES, self.OUTPUT_DIFF_CNN)
+                 if parameters.get(k) not in (None, "")]
+        if diffs and not self.input_file(parameters, self.REFERENCE, context):
+            return self.tr(f"{' and '.join(diffs)}: difference maps need a '9 km reference'; give one (an "
+                           "SPL3SMAP/SPL2SMAP file or a 9 km V/H raster) or leave these outputs empty.")
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        if model:
+            problem = model_case_problem(model, "tb", self.tr("Model file"))
+            if problem:
+                return problem
+        return self.extent_problem(parameters, context, self.input_file(parameters, self.INPUT, context),
+                                   self.parameterDefinition(self.INPUT).description())
+
     def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
 
-        path = self.parameterAsFile(parameters, self.INPUT, context)
+        path = self.input_file(parameters, self.INPUT, context)
         pass_ = [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)]
         model = self.parameterAsFile(parameters, self.MODEL, context) or None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        reference = self.parameterAsFile(parameters, self.REFERENCE, context) or None
+        reference = self.input_file(parameters, self.REFERENCE, context)
         preserve = self.parameterAsBoolean(parameters, self.MEAN_PRESERVE, context)
         tile = self.parameterAsInt(parameters, self.TILE, context)
         extent, crs = self.extent_arg(parameters, context)
@@ -118,17 +140,18 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                 for k in (self.OUTPUT, self.OUTPUT_BASELINE, self.OUTPUT_DIFF_LOWRES, self.OUTPUT_DIFF_CNN,
                           self.OUTPUT_UNCERTAINTY)}
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        if (outs[self.OUTPUT_DIFF_LOWRES] or outs[self.OUTPUT_DIFF_CNN]) and not reference:
+        problem = self.check_values(parameters, context)  # also when a caller skipped checkParameterValues
+        if problem:
             from qgis.core import QgsProcessingException
 
-            raise QgsProcessingException("Difference maps need a 9 km REFERENCE; none was given.")
+            raise QgsProcessingException(problem)
 
         scene = pipeline.read_tb36(path, extent, crs, pass_)
         feedback.pushInfo(f"Input: {scene.label}, 36 km window {scene.grid.rows} x {scene.grid.cols}")
         res = pipeline.downscale(scene, model, device, preserve, reference,
                                  uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
                                  feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                 static_path=self.parameterAsFile(parameters, "STATIC", context) or None)
+                                 static_path=self.input_file(parameters, "STATIC", context))
         feedback.pushInfo(f"Device used: {res.device}")
         mp = res.metrics["mean_preservation"]
         feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "

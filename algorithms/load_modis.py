@@ -51,8 +51,12 @@ class LoadModisAlgorithm(SmapdownAlgorithm):
                  "GeoTIFF: band 1 LST (K), band 2 count of valid 1 km cells.")
         self.addOutput(QgsProcessingOutputString("DATE", self.tr("Observation date")))
 
+    def check_values(self, parameters, context):
+        return self.extent_problem(parameters, context, self.input_file(parameters, self.INPUT, context),
+                                   self.parameterDefinition(self.INPUT).description())
+
     def execute(self, parameters, context, feedback, core_feedback):
-        path = self.parameterAsFile(parameters, self.INPUT, context)
+        path = self.input_file(parameters, self.INPUT, context)
         layer = LAYERS[self.parameterAsEnum(parameters, self.LAYER, context)]
         grid = GRIDS[self.parameterAsEnum(parameters, self.GRID, context)]
         qc = self.parameterAsBoolean(parameters, self.QC, context)

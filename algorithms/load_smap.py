@@ -52,8 +52,12 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
         self.addOutput(QgsProcessingOutputString("GRID", self.tr("EASE-Grid 2.0 grid")))
         self.addOutput(QgsProcessingOutputString("DATE", self.tr("Observation date")))
 
+    def check_values(self, parameters, context):
+        return self.extent_problem(parameters, context, self.input_file(parameters, self.INPUT, context),
+                                   self.parameterDefinition(self.INPUT).description())
+
     def execute(self, parameters, context, feedback, core_feedback):
-        path = self.parameterAsFile(parameters, self.INPUT, context)
+        path = self.input_file(parameters, self.INPUT, context)
         text = self.parameterAsString(parameters, self.VARIABLES, context).strip()
         variables = [v.strip() for v in text.split(",") if v.strip()] or None
         pass_ = [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)]

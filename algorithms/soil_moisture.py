@@ -10,11 +10,21 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
 )
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, report_outputs, static_param
+from .base import (
+    DEVICES,
+    SmapdownAlgorithm,
+    bundled_model,
+    device_param,
+    model_case_problem,
+    precision_param,
+    report_outputs,
+    static_param,
+)
 
 GRIDS = ["M03", "M09"]
 SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
@@ -27,6 +37,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     DISPLAY = "Estimate soil moisture (SMAP TB + MODIS LST)"
     GROUP = "soilmoisture"
     NEEDS_TORCH = True
+    DEFAULT_MODEL = bundled_model("sm_general.pt")
     HELP = (
         "Estimates volumetric soil moisture (m³/m³) on the EASE-Grid 2.0 3 km (default) or 9 km grid "
         "from SMAP 36 km brightness temperature (V, H) and MODIS land-surface temperature, with the "
@@ -42,13 +53,11 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
 
     def initAlgorithm(self, config=None) -> None:
-        self.add(QgsProcessingParameterFile(
-            self.INPUT, self.tr("SMAP 36 km TB (product or V/H raster)"),
-            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer(
+            self.INPUT, self.tr("SMAP 36 km brightness temperature (product or V/H raster)")),
             "A SMAP product with 36 km TB (SPL1CTB, SPL2SMP, SPL3SMP) or a V/H raster on the 36 km grid.")
-        self.add(QgsProcessingParameterFile(
-            self.LST, self.tr("Land surface temperature (MODIS or raster)"),
-            fileFilter="MODIS HDF4 (*.hdf *.HDF);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer(
+            self.LST, self.tr("Land surface temperature (MODIS product or raster)")),
             "MOD11A1/MYD11A1 daytime LST, or a raster of LST in K in any CRS; area-averaged onto the grid.")
         self.add(QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), optional=True,
                                             fileFilter="smapdown model (*.pt)"),
@@ -60,9 +69,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         precision_param(self)
         static_param(self)
         self.add_extent()
-        self.add(QgsProcessingParameterFile(
-            self.REFERENCE, self.tr("Soil-moisture reference"), optional=True,
-            fileFilter="SMAP HDF5 (*.h5 *.H5);;GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Soil-moisture reference"), optional=True),
             "An SPL2SMAP_S file (3 km / 1 km soil moisture) or a soil-moisture raster on an EASE2 grid.")
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Soil moisture")),
                  "GeoTIFF, band soil_moisture in m³/m³.")
@@ -78,26 +85,41 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                   "R_CNN_SOIL_MOISTURE", "MAE_CNN_SOIL_MOISTURE"):
             self.addOutput(QgsProcessingOutputNumber(n, n))
 
+    def check_values(self, parameters, context):
+        if parameters.get(self.OUTPUT_DIFF) not in (None, "") and not self.input_file(parameters, self.REFERENCE,
+                                                                                       context):
+            return self.tr(f"{self.parameterDefinition(self.OUTPUT_DIFF).description()}: the difference map needs "
+                           "a 'Soil-moisture reference' (an SPL2SMAP_S file or a soil-moisture raster); give one "
+                           "or leave this output empty.")
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        if model:
+            problem = model_case_problem(model, "soil moisture", self.tr("Model file"))
+            if problem:
+                return problem
+        return self.extent_problem(parameters, context, self.input_file(parameters, self.INPUT, context),
+                                   self.parameterDefinition(self.INPUT).description())
+
     def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
 
-        path = self.parameterAsFile(parameters, self.INPUT, context)
-        lst = self.parameterAsFile(parameters, self.LST, context)
+        path = self.input_file(parameters, self.INPUT, context)
+        lst = self.input_file(parameters, self.LST, context)
         model = self.parameterAsFile(parameters, self.MODEL, context) or None
         grid = GRIDS[self.parameterAsEnum(parameters, self.GRID, context)]
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        reference = self.parameterAsFile(parameters, self.REFERENCE, context) or None
+        reference = self.input_file(parameters, self.REFERENCE, context)
         extent, crs = self.extent_arg(parameters, context)
         out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         out_diff = self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFF, context) or None
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        if out_diff and not reference:
-            raise QgsProcessingException("The difference map needs a soil-moisture REFERENCE; none was given.")
+        problem = self.check_values(parameters, context)  # also when a caller skipped checkParameterValues
+        if problem:
+            raise QgsProcessingException(problem)
 
         scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
         res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
                                               bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                              static_path=self.parameterAsFile(parameters, "STATIC", context) or None)
+                                              static_path=self.input_file(parameters, "STATIC", context))
         feedback.pushInfo(f"Device used: {res.device}")
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,

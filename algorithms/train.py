@@ -13,10 +13,10 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDateTime,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
 )
 
 from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
@@ -58,10 +58,10 @@ class TrainAlgorithm(SmapdownAlgorithm):
             ("INPUT_LST", "LST files (soil-moisture case)", "MODIS MOD11A1/MYD11A1 files or LST rasters, one "
              "per day (or folders); only for case soil moisture.", True),
         ):
-            self.add(QgsProcessingParameterMultipleLayers(name, self.tr(text), QgsProcessing.TypeFile,
+            self.add(QgsProcessingParameterMultipleLayers(name, self.tr(text), QgsProcessing.TypeRaster,
                                                           optional=optional), help_text)
-        self.add(QgsProcessingParameterFile("INPUT_STATIC", self.tr("Static ancillary raster (optional)"),
-                                            optional=True, fileFilter="GeoTIFF (*.tif *.tiff);;All files (*)"),
+        self.add(QgsProcessingParameterRasterLayer("INPUT_STATIC", self.tr("Static ancillary raster"),
+                                                   optional=True),
                  "Optional high-resolution static inputs: soil texture, land-cover and open-water fractions on an "
                  "EASE2 grid (bands static_*, e.g. STATIC_M03_SIM.tif from smapdown:simulate); every static_* "
                  "band becomes an input of the network (both cases), and the model then needs such a raster "
@@ -135,6 +135,17 @@ class TrainAlgorithm(SmapdownAlgorithm):
         d = q.date()
         return dt.date(d.year(), d.month(), d.day())
 
+    def check_values(self, parameters, context):
+        start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
+        if start and end and start > end:
+            return self.tr(f"First date {start} is after Last date {end}: choose a First date on or before the "
+                           "Last date (e.g. 2015-04-13 .. 2015-07-07, the SMAP radar period).")
+        case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
+        if case == "soil moisture" and not self.input_files(parameters, "INPUT_LST", context):
+            return self.tr("Case soil moisture needs 'LST files (soil-moisture case)': one MODIS LST file or LST "
+                           "raster per day, or a folder of them.")
+        return None
+
     def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
         from ..core.plots import loss_curve
@@ -144,9 +155,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
         exts = (".h5", ".tif", ".tiff")
-        low = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LOW", context), exts,
+        low = pipeline.list_files(self.input_files(parameters, "INPUT_LOW", context), exts,
                                   pipeline.kind_filter("tb36"))
-        high = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_HIGH", context), exts,
+        high = pipeline.list_files(self.input_files(parameters, "INPUT_HIGH", context), exts,
                                    pipeline.kind_filter("tb9" if case == "tb" else "sm_fine"))
         extent, crs = self.extent_arg(parameters, context)
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
@@ -163,9 +174,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
                 method = "nearest" if self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context) else "bicubic"
             data, grid, prov = pipeline.tb_training_data(
                 low, high, extent, crs, start, end, upsampling=method,
-                static_path=self.parameterAsFile(parameters, "INPUT_STATIC", context) or None)
+                static_path=self.input_file(parameters, "INPUT_STATIC", context))
         else:
-            lst = pipeline.list_files(self.parameterAsFileList(parameters, "INPUT_LST", context),
+            lst = pipeline.list_files(self.input_files(parameters, "INPUT_LST", context),
                                       (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
             if not lst:
                 raise QgsProcessingException("Case soil moisture needs INPUT_LST (one LST file per day).")
@@ -173,7 +184,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
             data, grid, prov = pipeline.sm_training_data(
                 low, lst, high, grid_name, extent, crs, start, end,
                 ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context),
-                static_path=self.parameterAsFile(parameters, "INPUT_STATIC", context) or None)
+                static_path=self.input_file(parameters, "INPUT_STATIC", context))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
             raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "

@@ -157,7 +157,7 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
     reference = run("loadsmap", {"INPUT": str(high), "VARIABLES": "tb_v,tb_h", "OUTPUT": str(work / "ref9.tif")})
     # the 36 km TB chosen as a project layer (its id), as a user picks it in the dialog
     tb_layer = next(iter(loaded["new"].values()))
-    first = run("downscale", {"INPUT": tb_layer.source(), "OUTPUT": tmp_out, "OUTPUT_BASELINE": tmp_out,
+    first = run("downscale", {"INPUT": tb_layer.id(), "OUTPUT": tmp_out, "OUTPUT_BASELINE": tmp_out,
                               "OUTPUT_UNCERTAINTY": tmp_out})
     run("downscale", {"INPUT": str(low), "OUTPUT": str(work / "tb9_second.tif"),
                       "OUTPUT_UNCERTAINTY": str(work / "spread_second.tif")})

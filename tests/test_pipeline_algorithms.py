@@ -219,7 +219,7 @@ def test_downscale_bad_inputs(run_alg, sim, tiny_model, tmp_path):
     with pytest.raises(QgsProcessingException, match="evil.pt"):
         run_alg("downscale", {"INPUT": low, "MODEL": str(evil), "OUTPUT": str(tmp_path / "x.tif")})
     assert not (tmp_path / "pwned").exists()
-    with pytest.raises(QgsProcessingException, match="REFERENCE"):
+    with pytest.raises(QgsProcessingException, match="9 km reference"):
         run_alg("downscale", {"INPUT": low, "MODEL": tiny_model["OUTPUT_MODEL"], "OUTPUT": str(tmp_path / "x.tif"),
                               "OUTPUT_DIFF_CNN": str(tmp_path / "d.tif")})
     assert not (tmp_path / "x.tif").exists()
@@ -291,3 +291,79 @@ def test_tb_model_with_static_inputs_needs_them_when_applied(run_alg, sim, tmp_p
     assert not (tmp_path / "tb9.tif").exists()
     out = run_alg("downscale", {**args, "STATIC": static})
     assert np.isfinite(bands(out["OUTPUT"])[0]).any()
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _overlap_cases(folder, model, tmp_path):
+    """(algorithm, parameters, the input file that an output names) for every algorithm that reads files."""
+    import shutil
+
+    low = Path(shutil.copy(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5", tmp_path / "low.h5"))
+    high = Path(shutil.copy(folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5", tmp_path / "high.h5"))
+    lst = Path(shutil.copy(folder / f"LST_{DAY}_SIM.tif", tmp_path / "lst.tif"))
+    static = Path(shutil.copy(folder / "STATIC_M03_SIM.tif", tmp_path / "static.tif"))
+    pt = Path(shutil.copy(model, tmp_path / "m.pt"))
+    shutil.copy(Path(model).with_suffix(".json"), tmp_path / "m.json")
+    days = tmp_path / "days"
+    days.mkdir()
+    day_low = Path(shutil.copy(low, days / f"SMAP_L3_SM_P_{DAY}_SIM.h5"))
+    out = str(tmp_path / "out.tif")
+    return {
+        "loadsmap": ("loadsmap", {"INPUT": str(low), "OUTPUT": str(low)}, low),
+        "loadmodis": ("loadmodis", {"INPUT": str(lst), "OUTPUT": str(lst)}, lst),
+        "downscale input": ("downscale", {"INPUT": str(low), "MODEL": str(pt), "OUTPUT": str(low)}, low),
+        "downscale model": ("downscale", {"INPUT": str(low), "MODEL": str(pt), "OUTPUT": out,
+                                          "OUTPUT_REPORT": str(pt)}, pt),
+        "downscale model card": ("downscale", {"INPUT": str(low), "MODEL": str(pt), "OUTPUT": out,
+                                               "OUTPUT_REPORT": str(tmp_path / "m.json")}, tmp_path / "m.json"),
+        "downscale reference": ("downscale", {"INPUT": str(low), "MODEL": str(pt), "REFERENCE": str(high),
+                                              "OUTPUT": out, "OUTPUT_BASELINE": str(high)}, high),
+        "downscale static": ("downscale", {"INPUT": str(low), "MODEL": str(pt), "STATIC": str(static),
+                                           "OUTPUT": out, "OUTPUT_UNCERTAINTY": str(static)}, static),
+        "downscale bundled model": ("downscale", {"INPUT": str(low), "OUTPUT": out,
+                                                  "OUTPUT_REPORT": DEFAULT_TB_MODEL}, Path(DEFAULT_TB_MODEL)),
+        "soilmoisture lst": ("soilmoisture", {"INPUT": str(low), "LST": str(lst), "OUTPUT": str(lst)}, lst),
+        "soilmoisture reference": ("soilmoisture", {"INPUT": str(low), "LST": str(lst), "REFERENCE": str(high),
+                                                    "OUTPUT": out, "OUTPUT_DIFF": str(high)}, high),
+        "difference": ("difference", {"INPUT": out, "REFERENCE": str(lst), "OUTPUT": str(lst)}, lst),
+        "train folder": ("train", {"INPUT_LOW": [str(days)], "INPUT_HIGH": [str(high)], "CASE": 0, "EPOCHS": 1,
+                                   "OUTPUT_MODEL": str(tmp_path / "new.pt"), "OUTPUT_REPORT": str(day_low)}, day_low),
+        "train static": ("train", {"INPUT_LOW": [str(low)], "INPUT_HIGH": [str(high)], "INPUT_STATIC": str(static),
+                                   "CASE": 0, "EPOCHS": 1, "OUTPUT_MODEL": str(static)}, static),
+    }
+
+
+@pytest.mark.parametrize("case", ["loadsmap", "loadmodis", "downscale input", "downscale model",
+                                  "downscale model card", "downscale reference", "downscale static",
+                                  "downscale bundled model", "soilmoisture lst", "soilmoisture reference",
+                                  "difference", "train folder", "train static"])
+def test_output_over_an_input_is_refused_before_anything_is_written(run_alg, sim, tiny_model, tmp_path, case):
+    folder, _ = sim
+    alg, params, victim = _overlap_cases(folder, tiny_model["OUTPUT_MODEL"], tmp_path)[case]
+    if alg == "difference":  # INPUT must exist as a raster
+        import shutil
+
+        shutil.copy(folder / f"LST_{DAY}_SIM.tif", params["INPUT"])
+    before = _sha(victim)
+    listing = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg(alg, params)
+    msg = str(err.value)
+    assert "would be written over the input" in msg, msg
+    assert str(victim) in msg or Path(victim).name in msg
+    assert _sha(victim) == before
+    assert sorted(p.name for p in tmp_path.rglob("*")) == listing  # nothing written, not even a temporary
+
+
+def test_two_outputs_naming_one_file_are_refused(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    out = str(tmp_path / "same.tif")
+    with pytest.raises(QgsProcessingException, match="same file"):
+        run_alg("downscale", {"INPUT": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "MODEL": tiny_model["OUTPUT_MODEL"],
+                              "OUTPUT": out, "OUTPUT_BASELINE": out})
+    assert not Path(out).exists()
