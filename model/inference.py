@@ -8,6 +8,10 @@ tiled result equals the untiled one to float rounding, and memory stays bounded 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from torch.nn.functional import interpolate
@@ -18,7 +22,38 @@ from .io import validate_card
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
 __all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "mean_preserve", "card_stats",
-           "mask_channels", "normalise"]
+           "mask_channels", "normalise", "fixed_threads"]
+
+_FIXED = {"depth": 0, "before": 0}
+_FIXED_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def fixed_threads(n: int) -> Iterator[None]:
+    """Run CPU inference inside with exactly ``n`` torch threads (the process-wide setting; restored after).
+
+    Without it :func:`predict_tiled` takes every core. The thread count can change convolution results at the
+    float-rounding level (about 1e-5 K for TB), so jobs that must give the same bits however they are scheduled
+    (archive runs on 1 or many Dask workers or threads) fix it. Re-entrant across threads (every entrant sets
+    the count: under OpenMP it is also per thread); the count before the first entrant is restored when the
+    last one leaves.
+    """
+    n = int(n)
+    if n < 1:
+        raise InputError(f"the number of torch threads must be at least 1, got {n}")
+    with _FIXED_LOCK:
+        if _FIXED["depth"] == 0:
+            _FIXED["before"] = torch.get_num_threads()
+        # in every entering thread: with OpenMP the count is also a per-thread setting
+        torch.set_num_threads(n)
+        _FIXED["depth"] += 1
+    try:
+        yield
+    finally:
+        with _FIXED_LOCK:
+            _FIXED["depth"] -= 1
+            if _FIXED["depth"] == 0:
+                torch.set_num_threads(_FIXED["before"])
 
 
 def card_stats(card: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -96,14 +131,18 @@ def predict_tiled(
     in_mean, in_std, out_mean, out_std = card_stats(card)
     req = mask_channels(card)
     dev = resolve_device(device)
-    if dev.type == "cpu":
+    if dev.type == "cpu" and not _FIXED["depth"]:
         use_all_cores()
     out = np.full((model.out_channels, H, W), np.nan, dtype=np.float32)
     origins = [(r, c) for r in range(0, H, tile) for c in range(0, W, tile)]
     param = next(model.parameters())
     old_device, was_training = param.device, model.training
+    # channels_last (NHWC) input is oneDNN's fast layout; the weights are left as they are (no conversion
+    # there and back on every call, and a model shared by several threads is never changed under them)
     fmt = torch.channels_last
-    model.eval().to(dev, memory_format=fmt)
+    if old_device != dev:
+        model.to(dev)
+    model.eval()
     try:
         with torch.inference_mode():
             for i, (r0, c0) in enumerate(origins):
@@ -126,7 +165,9 @@ def predict_tiled(
                     out[:, r0:r1, c0:c1] = y
                 fb.progress(100.0 * (i + 1) / len(origins))
     finally:
-        model.to(old_device, memory_format=torch.contiguous_format).train(was_training)
+        if old_device != dev:
+            model.to(old_device)
+        model.train(was_training)
     return out
 
 

@@ -1,0 +1,766 @@
+"""Archive runs: downscale (or estimate soil moisture for) many SMAP products, one Dask task per product.
+
+In: a folder, a list or a date range of SMAP products (36 km TB: SPL1CTB, SPL2SMP(_NRT), SPL3SMP or M36 V/H
+rasters). Out, in one folder:
+
+* a Cloud-Optimised GeoTIFF per product, pass and quantity, named by date: ``<key>_<quantity>.tif`` where
+  ``key`` is ``YYYYMMDD_<pass>`` for daily products (SPL3SMP AM/PM) and ``YYYYMMDDTHHMMSS_<A|D>`` for
+  half-orbit products (the time in the file name), e.g. ``20150401_AM_tb_v.tif``;
+* a GDAL VRT per quantity (``tb_v.vrt``, ``tb_h.vrt`` / ``soil_moisture.vrt``), one band per product in date
+  order (band description ``<date> <pass>``), so a GIS opens the whole series as one layer;
+* ``manifest.csv``: one row per product and pass with file, date, pass, status, seconds, the largest
+  |4x4 block mean - 36 km TB| in K (case 1), device, worker, output files with their sizes and SHA-256.
+
+Resumable: a rerun skips a product the manifest marks complete when its outputs still have the recorded size
+(and checksum, by default) and were made with the same settings; anything else is redone. Outputs are
+written to a temporary file and renamed into place, and a product counts as done only once its row is in the
+manifest, so a run killed at any moment leaves no partial file under a final name, and the next run removes
+the temporary files the killed one left.
+
+Scheduling (``scheduler``): ``local`` (default of the command line) starts a ``distributed.LocalCluster`` of
+worker processes, one per core; ``threads`` runs a Dask cluster inside this process with one thread per core
+(what QGIS uses: its Python cannot start worker processes); ``serial`` runs the products one after another
+without Dask; an address (``tcp://host:8786``) sends the tasks to an existing cluster (``dask scheduler`` on
+one machine, ``dask worker tcp://host:8786 --nworkers <cores> --nthreads 1`` on each machine that sees the
+input and output folders under the same paths and has smapdown importable). Every product is computed with the
+same number of torch threads (``threads``, default 1: one product per core is the fastest way through an
+archive), so the files are the same bits whichever scheduler and however many workers made them. The model is
+loaded once per worker process (a cache keyed by file, size, modification time and device).
+
+Run ``python -m smapdown.workflows.archive --help`` for the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from ..core.atomic import atomic_output, discard
+from ..core.errors import Canceled, InputError, NoDataError, SmapdownError
+from ..core.feedback import SILENT, Feedback, PrintFeedback
+
+MANIFEST = "manifest.csv"
+LOCK = ".smapdown-archive.lock"
+STAGING = ".staging"
+TEMP_PREFIX = ".smapdown-"
+COLUMNS = ["key", "file", "date", "pass", "status", "seconds", "mean_preservation_error_K", "device", "worker",
+           "model_loads", "outputs", "bytes", "sha256", "settings", "computed_utc", "message"]
+DONE = ("complete", "skipped")
+"""Statuses of a product whose outputs exist (``skipped``: made by an earlier run and verified now)."""
+FINAL = DONE + ("empty",)
+"""Statuses a rerun does not redo (``empty``: the product has no valid data in the extent)."""
+SCHEDULERS = ("local", "threads", "serial")
+COG_OPTIONS = ["COMPRESS=DEFLATE", "PREDICTOR=YES", "BLOCKSIZE=256", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER",
+               "NUM_THREADS=1"]
+QUANTITIES = {"tb": ("tb_v", "tb_h"), "sm": ("soil_moisture",)}
+
+_DATE_TIME = re.compile(r"(?<!\d)(\d{8}T\d{6})(?!\d)")
+_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+_JULIAN = re.compile(r"\.A((?:19|20)\d{2})(\d{3})\.")  # MODIS: MOD11A1.A2019305.h14v09...
+_ORBIT = re.compile(r"_([AD])_\d{8}T")  # SMAP half orbits: ..._24342_A_20190822T224858_...
+
+
+# --- jobs ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Job:
+    """One task: a product file and the pass to read from it."""
+
+    key: str
+    """Output name stem: ``YYYYMMDD_<pass>`` or ``YYYYMMDDTHHMMSS_<orbit>``; unique within a run."""
+    path: str
+    date: str
+    """ISO date, '' when neither the file name nor the file says."""
+    pass_: str | None
+    """What the reader is asked for: 'AM'/'PM' for daily products with both passes, None otherwise."""
+    pass_label: str
+    lst: str | None = None
+    """Case 2: the LST file of the same date."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every task needs besides its job (sent once to each worker)."""
+
+    output: str
+    case: str = "tb"
+    model: str | None = None
+    device: str = "auto"
+    bf16: bool = False
+    tile: int = 256
+    mean_preserve: bool = True
+    extent: tuple[float, float, float, float] | None = None
+    extent_crs: str | None = None
+    grid: str = "M03"
+    static: str | None = None
+    ancillary: tuple[str, ...] = ()
+    threads: int = 1
+    """Torch threads per product: fixed, so the bits of an output do not depend on how many workers ran."""
+
+    def fingerprint(self) -> str:
+        """A short hash of everything that changes the outputs (model file identity included)."""
+        d = asdict(self)
+        d.pop("output")
+        model = self.model or _default_model(self.case)
+        with contextlib.suppress(OSError):
+            st = os.stat(model)
+            d["model_file"] = [os.path.realpath(model), st.st_size, st.st_mtime_ns]
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _default_model(case: str) -> str:
+    from ..core import pipeline
+
+    return pipeline.DEFAULT_SM_MODEL if case == "sm" else pipeline.DEFAULT_TB_MODEL
+
+
+def file_date(path: str) -> dt.date | None:
+    """The observation date in a SMAP/MODIS/simulated file name (YYYYMMDD, or MODIS's AYYYYDDD), or None."""
+    name = os.path.basename(path)
+    m = _DATE_TIME.search(name)
+    if m:
+        return dt.date(int(m.group(1)[:4]), int(m.group(1)[4:6]), int(m.group(1)[6:8]))
+    m = _JULIAN.search(name)
+    if m:
+        return dt.date(int(m.group(1)), 1, 1) + dt.timedelta(days=int(m.group(2)) - 1)
+    m = _DATE.search(name)
+    if m:
+        with contextlib.suppress(ValueError):
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None
+
+
+def _date_from_contents(path: str) -> dt.date | None:
+    """The date a product or raster states inside (slower: opens the file)."""
+    from ..core import pipeline, smap
+
+    if pipeline.is_raster(path):
+        from ..core.raster import read_ease_raster
+
+        return pipeline._parse_date(read_ease_raster(path).metadata.get("date"))
+    with contextlib.suppress(NoDataError):
+        return smap.read_smap(path, variables=["tb_v"]).date
+    return None
+
+
+def expand_inputs(inputs: str | Sequence[str]) -> list[str]:
+    """Files from folders (their 36 km TB products), paths, ';'-separated strings and ``@list.txt`` files
+    (one path a line, '#' comments)."""
+    from ..core import pipeline
+
+    items = [inputs] if isinstance(inputs, str) else list(inputs)
+    flat: list[str] = []
+    for item in items:
+        for part in str(item).split(";"):
+            part = part.strip()
+            if part.startswith("@"):
+                try:
+                    with open(part[1:], encoding="utf-8") as fh:
+                        flat += [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
+                except OSError as exc:
+                    raise InputError(f"{part[1:]}: cannot read the list of products ({exc.strerror})") from None
+            elif part:
+                flat.append(part)
+    exts = (".h5", ".he5", ".hdf5", ".tif", ".tiff")
+    return pipeline.list_files(flat, exts, accept=pipeline.kind_filter("tb36"))
+
+
+def plan_jobs(inputs: str | Sequence[str], start: dt.date | None = None, end: dt.date | None = None,
+              passes: Sequence[str] = ("AM", "PM"), lst: str | Sequence[str] | None = None,
+              feedback: Feedback = SILENT) -> list[Job]:
+    """The jobs of an archive run, in date order: one per product file, and per pass for daily products
+    that hold both. ``start``/``end`` (inclusive) keep the files of those dates; ``lst`` (case 2) pairs each
+    job with the LST file of its date (a job without one has ``lst=None``)."""
+    from ..core import pipeline, smap
+
+    files = expand_inputs(inputs)
+    if not files:
+        raise InputError(f"{inputs}: no SMAP 36 km TB product found")
+    passes = [p.strip().upper() for p in passes]
+    bad = [p for p in passes if p not in ("AM", "PM")]
+    if bad or not passes:
+        raise InputError(f"passes must be AM and/or PM, got {', '.join(bad) or 'none'}")
+    lst_by_date = _lst_by_date(lst) if lst else {}
+    jobs: list[Job] = []
+    for path in files:
+        date = file_date(path) or _date_from_contents(path)
+        if date is not None and ((start and date < start) or (end and date > end)):
+            continue
+        if date is None and (start or end):
+            feedback.info(f"{path}: no date in its name or contents; left out of the date range")
+            continue
+        day = date.strftime("%Y%m%d") if date else os.path.splitext(os.path.basename(path))[0]
+        lst_path = lst_by_date.get(date) if date else None
+        if pipeline.is_raster(path):
+            jobs.append(Job(f"{day}", path, date.isoformat() if date else "", None, "", lst_path))
+            continue
+        spec = smap.PRODUCTS[smap.identify(path)]
+        if spec.passes:
+            for p in passes:
+                jobs.append(Job(f"{day}_{p}", path, date.isoformat() if date else "", p, p, lst_path))
+        else:
+            name = os.path.basename(path)
+            t, orbit = _DATE_TIME.search(name), _ORBIT.search(name)
+            label = orbit.group(1) if orbit else ""
+            stem = t.group(1) if t else os.path.splitext(name)[0]
+            jobs.append(Job(f"{stem}_{label}" if label else stem, path, date.isoformat() if date else "", None,
+                            label, lst_path))
+    seen: dict[str, str] = {}
+    for j in jobs:
+        if j.key in seen and seen[j.key] != j.path:
+            raise InputError(f"{seen[j.key]} and {j.path} would both be written as {j.key}: give only one "
+                             "product per date and pass")
+        seen[j.key] = j.path
+    return sorted(jobs, key=lambda j: (j.date, j.key))
+
+
+def _lst_by_date(lst: str | Sequence[str]) -> dict[dt.date, str]:
+    from ..core import pipeline
+
+    files = pipeline.list_files(lst, (".hdf", ".hdf4", ".tif", ".tiff"), accept=pipeline.kind_filter("lst"))
+    out: dict[dt.date, str] = {}
+    for f in files:
+        d = file_date(f) or _date_from_contents(f)
+        if d is not None:
+            out.setdefault(d, f)
+    if not out:
+        raise InputError(f"{lst}: no LST file with a date in its name or metadata")
+    return out
+
+
+# --- the task (runs on a worker) -----------------------------------------------------------------------
+_MODELS: dict[tuple, tuple] = {}
+_MODEL_LOCK = threading.RLock()
+_LOADS = [0]
+_PATCH = {"depth": 0, "original": None}
+
+
+def _cached_load_model(path, device: str = "cpu"):
+    """``model.io.load_model`` through this process's cache: the same file on the same device is read once."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, str(device))
+    with _MODEL_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = _PATCH["original"](path, device=device)
+            _LOADS[0] += 1
+        return _MODELS[key]
+
+
+@contextlib.contextmanager
+def worker_model_cache() -> Iterator[None]:
+    """While inside, the core pipeline's model loads go through this process's cache.
+
+    ``core.pipeline.downscale`` / ``estimate_soil_moisture`` load their model from a path on every call; an
+    archive task must not re-read it for each of thousands of products, so ``model.io.load_model`` is
+    routed through the cache for the duration (reference-counted, thread-safe). The cached network is only
+    used for inference, which leaves it as it found it.
+    """
+    from ..model import io as model_io
+
+    with _MODEL_LOCK:
+        if _PATCH["depth"] == 0:
+            _PATCH["original"] = model_io.load_model
+            model_io.load_model = _cached_load_model
+        _PATCH["depth"] += 1
+    try:
+        yield
+    finally:
+        with _MODEL_LOCK:
+            _PATCH["depth"] -= 1
+            if _PATCH["depth"] == 0:
+                model_io.load_model = _PATCH["original"]
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return f"pid {os.getpid()}"
+
+
+def sha256(path: str) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_product(job: Job, settings: Settings) -> dict:
+    """Process one product (one Dask task): read, run the network, write the COGs; return its manifest row.
+
+    Errors of the product (unreadable file, no LST of its date) become a row with status ``failed`` /
+    ``missing_input`` and a message; a product without valid data in the extent is ``empty``.
+    """
+    from ..core import pipeline
+
+    t0 = time.perf_counter()
+    row = {"key": job.key, "file": job.path, "date": job.date, "pass": job.pass_label, "status": "failed",
+           "worker": _worker_name(), "settings": settings.fingerprint(), "message": ""}
+    try:
+        from ..model.inference import fixed_threads
+
+        with worker_model_cache(), fixed_threads(settings.threads):
+            if settings.case == "sm" and not job.lst:
+                row["status"] = "missing_input"
+                raise InputError(f"no LST file of {job.date or 'this date'} for {job.path}")
+            scene = pipeline.read_tb36(job.path, settings.extent, settings.extent_crs, job.pass_,
+                                       ancillary=settings.ancillary)
+            md = {"source_file": os.path.basename(job.path), "product": scene.product,
+                  "date": (scene.date.isoformat() if scene.date else job.date), "pass": scene.pass_ or job.pass_label,
+                  "model": os.path.basename(settings.model) if settings.model else "bundled",
+                  "training_data": "simulated (see the model card)"}
+            if settings.case == "tb":
+                res = pipeline.downscale(scene, settings.model, settings.device, settings.mean_preserve,
+                                         tile=settings.tile, bf16=settings.bf16, static_path=settings.static)
+                arrays, grid, device = list(res.cnn), res.grid, res.device
+                err = res.metrics["mean_preservation"]["max_abs_block_mean_minus_36km_K_output"]
+                row["mean_preservation_error_K"] = f"{err:.6f}" if err == err else ""
+            else:
+                res = pipeline.estimate_soil_moisture(scene, job.lst, settings.model, settings.grid,
+                                                      settings.device, tile=settings.tile, bf16=settings.bf16,
+                                                      static_path=settings.static)
+                arrays, grid, device = [res.sm], res.grid, res.device
+                md["lst_file"] = os.path.basename(job.lst)
+                row["mean_preservation_error_K"] = ""
+            outputs = write_cogs(settings.output, job.key, grid, arrays, QUANTITIES[settings.case], md)
+        row.update(status="complete", device=device, outputs=";".join(os.path.basename(p) for p in outputs),
+                   bytes=";".join(str(os.path.getsize(p)) for p in outputs),
+                   sha256=";".join(sha256(p) for p in outputs))
+    except NoDataError as exc:
+        row.update(status="empty", message=str(exc))
+    except SmapdownError as exc:
+        row["message"] = str(exc)
+    row["seconds"] = f"{time.perf_counter() - t0:.3f}"
+    row["model_loads"] = str(_LOADS[0])
+    row["computed_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return row
+
+
+_UNITS = {"tb_v": ("K", "brightness temperature, V polarisation, 9 km (CNN)"),
+          "tb_h": ("K", "brightness temperature, H polarisation, 9 km (CNN)"),
+          "soil_moisture": ("m3/m3", "volumetric soil moisture (CNN)")}
+
+
+def write_cogs(folder: str, key: str, grid, arrays: Sequence, quantities: Sequence[str],
+               metadata: dict[str, str]) -> list[str]:
+    """One Cloud-Optimised GeoTIFF per quantity, ``<folder>/<key>_<quantity>.tif``, each written to a
+    temporary file and renamed into place. The bands go first through core.raster's EASE2 GeoTIFF writer (a
+    staging file), then GDAL's COG driver copies each into its own tiled, overviewed file."""
+    from osgeo import gdal
+
+    from ..core.raster import BandSpec, write_geotiff
+
+    gdal.UseExceptions()
+    staging = os.path.join(folder, STAGING, f"{key}.tif")
+    bands = [BandSpec(q, *_UNITS.get(q, ("", q))) for q in quantities]
+    write_geotiff(staging, grid, list(arrays), bands, metadata)
+    out = []
+    try:
+        src = gdal.Open(staging)
+        for i, q in enumerate(quantities, start=1):
+            final = os.path.join(folder, f"{key}_{q}.tif")
+            with atomic_output(final, ".tif") as tmp:
+                gdal.Translate(tmp, src, format="COG", bandList=[i], creationOptions=COG_OPTIONS,
+                               metadataOptions=[f"quantity={q}"])
+            out.append(final)
+        src = None
+    finally:
+        discard(staging)
+    return out
+
+
+# --- manifest -----------------------------------------------------------------------------------------
+def read_manifest(path: str) -> dict[str, dict]:
+    """Rows of a manifest by key ({} when there is none)."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return {r["key"]: r for r in csv.DictReader(fh) if r.get("key")}
+    except (OSError, csv.Error, KeyError) as exc:
+        raise InputError(f"{path}: the manifest cannot be read ({exc}); move it away to start afresh") from None
+
+
+def write_manifest(path: str, rows: Sequence[dict]) -> None:
+    """Write the manifest atomically (temporary file, then rename), rows in date order."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in sorted(rows, key=lambda r: (r.get("date", ""), r["key"])):
+        w.writerow({c: r.get(c, "") for c in COLUMNS})
+    with atomic_output(path, ".csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+
+
+def verify(row: dict, folder: str, checksum: bool = True) -> str | None:
+    """None when every output of a manifest row exists with its recorded size (and SHA-256); else why not."""
+    names = [n for n in row.get("outputs", "").split(";") if n]
+    sizes = row.get("bytes", "").split(";")
+    sums = row.get("sha256", "").split(";")
+    if not names or len(sizes) != len(names) or len(sums) != len(names):
+        return "the manifest row lists no outputs"
+    for name, size, digest in zip(names, sizes, sums, strict=True):
+        p = os.path.join(folder, name)
+        if not os.path.isfile(p):
+            return f"{name} is missing"
+        if str(os.path.getsize(p)) != size:
+            return f"{name} has changed size"
+        if checksum and sha256(p) != digest:
+            return f"{name} has changed contents"
+    return None
+
+
+def clean_temporaries(folder: str) -> list[str]:
+    """Remove what an interrupted run left: temporary files beside the outputs and the staging folder."""
+    left = glob.glob(os.path.join(folder, TEMP_PREFIX + "*")) + glob.glob(os.path.join(folder, STAGING, "*"))
+    left = [p for p in left if os.path.basename(p) != LOCK]
+    for p in left:
+        with contextlib.suppress(OSError):
+            os.remove(p)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(folder, STAGING))
+    return left
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder (released by the system if this process dies)."""
+    import fcntl
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write the archive output here ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"{folder}: another archive run is writing into this folder; wait for it or choose "
+                             "another output folder") from None
+        yield
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, LOCK))
+
+
+def build_vrts(folder: str, rows: Sequence[dict], quantities: Sequence[str]) -> list[str]:
+    """A VRT per quantity over the finished outputs, one band per product in date order (described by
+    its date and pass); written atomically."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    done = sorted((r for r in rows if r.get("status") in DONE), key=lambda r: (r.get("date", ""), r["key"]))
+    out = []
+    for q in quantities:
+        target = os.path.join(folder, f"{q}.vrt")
+        names = [n for r in done for n in r["outputs"].split(";") if n.endswith(f"_{q}.tif")]
+        labels = [f"{r.get('date', '')} {r.get('pass', '')}".strip() for r in done
+                  for n in r["outputs"].split(";") if n.endswith(f"_{q}.tif")]
+        if not names:
+            continue
+        with atomic_output(target, ".vrt") as tmp:
+            os.remove(tmp)  # BuildVRT creates the file itself
+            ds = gdal.BuildVRT(tmp, [os.path.join(folder, n) for n in names], separate=True)
+            for i, label in enumerate(labels, start=1):
+                ds.GetRasterBand(i).SetDescription(label)
+            ds.SetMetadataItem("quantity", q)
+            ds = None
+        out.append(target)
+    return out
+
+
+# --- running ------------------------------------------------------------------------------------------
+@dataclass
+class Summary:
+    """What an archive run did."""
+
+    output: str
+    manifest: str
+    vrts: list[str]
+    total: int
+    complete: int
+    skipped: int
+    empty: int
+    failed: int
+    missing_input: int
+    seconds: float
+    workers: int
+    scheduler: str
+    products_per_hour: float
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """One sentence for a log."""
+        return (f"{self.total} products: {self.complete} computed, {self.skipped} skipped (done before), "
+                f"{self.empty} without data, {self.missing_input} without LST, {self.failed} failed; "
+                f"{self.seconds:.1f} s on {self.workers} worker(s) ({self.scheduler}), "
+                f"{self.products_per_hour:.0f} products/hour computed")
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _client(scheduler: str, workers: int) -> Iterator[object]:
+    """A distributed Client for ``scheduler`` (closed, with its local cluster, on exit)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("Dask (packages dask and distributed) is not installed in this Python; install them "
+                         "or use the scheduler 'serial'") from None
+    if scheduler in ("local", "threads"):
+        cluster = LocalCluster(n_workers=workers if scheduler == "local" else 1,
+                               threads_per_worker=1 if scheduler == "local" else workers,
+                               processes=scheduler == "local", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+    else:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def _results(jobs: Sequence[Job], settings: Settings, scheduler: str, workers: int,
+             feedback: Feedback) -> Iterator[dict]:
+    """Rows of ``jobs`` as they finish, on the chosen scheduler; cancelling stops after the running tasks."""
+    if not jobs:
+        return
+    if scheduler == "serial":
+        for job in jobs:
+            feedback.check()
+            yield run_product(job, settings)
+        return
+    with _client(scheduler, workers) as client:
+        from distributed import as_completed
+
+        futures = {client.submit(run_product, job, settings, key=f"smapdown-{job.key}-{settings.fingerprint()}",
+                                 pure=False): job for job in jobs}
+        pending = as_completed(list(futures))
+        try:
+            while not pending.is_empty():
+                if feedback.canceled():
+                    raise Canceled("archive run cancelled; finished products are kept in the manifest and a "
+                                   "rerun continues with the rest")
+                if not pending.has_ready():
+                    time.sleep(0.1)
+                    continue
+                fut = next(pending)
+                job = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker, an unexpected error: recorded, not fatal
+                    yield {"key": job.key, "file": job.path, "date": job.date, "pass": job.pass_label,
+                           "status": "failed", "settings": settings.fingerprint(),
+                           "message": f"{type(exc).__name__}: {exc}"}
+        finally:
+            client.cancel(list(futures))
+
+
+def run_archive(inputs: str | Sequence[str], output: str, *, start: dt.date | None = None,
+                end: dt.date | None = None, passes: Sequence[str] = ("AM", "PM"), case: str = "tb",
+                lst: str | Sequence[str] | None = None, model: str | None = None, device: str = "auto",
+                bf16: bool = False, tile: int = 256, mean_preserve: bool = True, extent=None,
+                extent_crs: str | None = None, grid: str = "M03", static: str | None = None,
+                scheduler: str = "local", workers: int | None = None, threads: int = 1, checksum: bool = True,
+                manifest_interval: float = 1.0, feedback: Feedback = SILENT) -> Summary:
+    """Run (or resume) an archive job; see the module docstring. Returns a :class:`Summary`.
+
+    ``manifest_interval`` (s): the manifest is rewritten at most this often while products finish (and
+    always at the end); a product finished but not yet in it when the run is killed is redone. Raises
+    :class:`InputError` after writing the manifest and VRTs when some product failed (a rerun retries it).
+    """
+    from ..core import pipeline
+
+    t0 = time.perf_counter()
+    if case not in QUANTITIES:
+        raise InputError(f"case must be 'tb' or 'sm', not {case!r}")
+    if case == "sm" and not lst:
+        raise InputError("the soil-moisture case needs LST files (a folder or list) paired by date")
+    if scheduler not in SCHEDULERS and "://" not in scheduler:
+        raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)} or a Dask scheduler address "
+                         f"like tcp://host:8786, not {scheduler!r}")
+    if grid not in ("M03", "M09"):
+        raise InputError(f"the soil-moisture grid must be M03 or M09, not {grid!r}")
+    workers = int(workers or _default_workers())
+    if workers < 1 or int(threads) < 1:
+        raise InputError(f"workers and threads per product must be at least 1, got {workers} and {threads}")
+    output = os.path.abspath(output)
+    ancillary = tuple(pipeline.sm_model_ancillary(model)) if case == "sm" else ()
+    settings = Settings(output, case, os.path.abspath(model) if model else None, device, bool(bf16), int(tile),
+                        bool(mean_preserve), tuple(extent) if extent else None, extent_crs, grid, static, ancillary,
+                        int(threads))
+    jobs = plan_jobs(inputs, start, end, passes, lst if case == "sm" else None, feedback)
+    if not jobs:
+        raise InputError(f"{inputs}: no product in the date range {start or '…'} to {end or '…'}")
+    fingerprint = settings.fingerprint()
+    manifest = os.path.join(output, MANIFEST)
+    with folder_lock(output):
+        left = clean_temporaries(output)
+        if left:
+            feedback.info(f"Removed {len(left)} temporary file(s) an interrupted run left in {output}")
+        old = read_manifest(manifest)
+        rows: dict[str, dict] = {k: r for k, r in old.items() if k not in {j.key for j in jobs}}
+        todo: list[Job] = []
+        for job in jobs:
+            r = old.get(job.key)
+            if r and r.get("status") in FINAL and r.get("settings") == fingerprint and r.get("file") == job.path:
+                why = verify(r, output, checksum) if r["status"] in DONE else None
+                if why is None:
+                    rows[job.key] = dict(r, status="skipped" if r["status"] in DONE else r["status"])
+                    continue
+                feedback.info(f"{job.key}: redone ({why})")
+            todo.append(job)
+        n_skip = len(jobs) - len(todo)
+        feedback.info(f"{len(jobs)} products: {n_skip} done before and verified, {len(todo)} to compute "
+                      f"({scheduler}{'' if scheduler == 'serial' else f', {workers} worker(s)'})")
+        last_write = 0.0
+        done = n_skip
+        feedback.progress(100.0 * done / len(jobs))
+        try:
+            for row in _results(todo, settings, scheduler, workers, feedback):
+                rows[row["key"]] = row
+                done += 1
+                msg = f"[{done}/{len(jobs)}] {row['key']}: {row['status']}"
+                if row.get("seconds"):
+                    msg += f" in {float(row['seconds']):.1f} s"
+                if row.get("message"):
+                    msg += f" ({row['message']})"
+                feedback.info(msg)
+                feedback.progress(100.0 * done / len(jobs))
+                if time.perf_counter() - last_write >= manifest_interval:
+                    write_manifest(manifest, list(rows.values()))
+                    last_write = time.perf_counter()
+        finally:
+            write_manifest(manifest, list(rows.values()))
+        vrts = build_vrts(output, [rows[j.key] for j in jobs], QUANTITIES[case])
+        clean_temporaries(output)
+    this = [rows[j.key] for j in jobs]
+    count = {s: sum(r.get("status") == s for r in this) for s in ("complete", "skipped", "empty", "failed",
+                                                                   "missing_input")}
+    secs = time.perf_counter() - t0
+    computed = sum(float(r.get("seconds") or 0) for r in this if r.get("status") == "complete")
+    summary = Summary(output, manifest, vrts, len(jobs), count["complete"], count["skipped"], count["empty"],
+                      count["failed"], count["missing_input"], round(secs, 3),
+                      1 if scheduler == "serial" else workers, scheduler,
+                      3600.0 * count["complete"] / secs if count["complete"] and secs > 0 else 0.0,
+                      [f"{r['key']}: {r.get('message', '')}" for r in this if r.get("status") == "failed"])
+    feedback.info(summary.line())
+    if computed:
+        feedback.info(f"Task time {computed:.1f} s in total, {computed / max(count['complete'], 1):.2f} s per product")
+    if summary.failed:
+        raise InputError(f"{summary.failed} of {summary.total} products failed (first: {summary.failures[0]}); "
+                         f"the others are in {manifest}; run again to retry the failed ones")
+    return summary
+
+
+# --- command line -------------------------------------------------------------------------------------
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m smapdown.workflows.archive``."""
+    p = argparse.ArgumentParser(
+        prog="python -m smapdown.workflows.archive",
+        description="Downscale an archive of SMAP products (or estimate soil moisture) into a folder of "
+                    "Cloud-Optimised GeoTIFFs, a VRT per quantity and a manifest; resumable; on Dask.")
+    p.add_argument("inputs", nargs="+", help="folders, product files, or @list.txt (one path a line)")
+    p.add_argument("-o", "--output", required=True, help="output folder (created; a rerun resumes)")
+    p.add_argument("--start", type=_date_arg, help="first date (YYYY-MM-DD), inclusive")
+    p.add_argument("--end", type=_date_arg, help="last date (YYYY-MM-DD), inclusive")
+    p.add_argument("--passes", default="AM,PM", help="passes of daily products: AM,PM (default), AM or PM")
+    p.add_argument("--case", choices=("tb", "sm"), default="tb",
+                   help="tb: 36 km TB -> 9 km TB (default); sm: soil moisture from TB + LST")
+    p.add_argument("--lst", action="append", help="case sm: LST files or folders (paired by date)")
+    p.add_argument("--grid", choices=("M03", "M09"), default="M03", help="case sm: output grid")
+    p.add_argument("--model", help="model file (default: the bundled general model of the case)")
+    p.add_argument("--static", help="static ancillary raster, for models trained with one")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (on every worker)")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster; ~0.01 K)")
+    p.add_argument("--tile", type=int, default=256, help="inference tile size in pixels")
+    p.add_argument("--no-mean-preserve", action="store_true", help="case tb: skip 36 km mean preservation")
+    p.add_argument("--extent", help="xmin,ymin,xmax,ymax limiting every product")
+    p.add_argument("--extent-crs", default="EPSG:4326", help="CRS of --extent (default EPSG:4326)")
+    p.add_argument("--scheduler", default="local",
+                   help="local (worker processes on this machine, default), threads, serial, or the address "
+                        "of a running Dask scheduler (tcp://host:8786)")
+    p.add_argument("--workers", type=int, help="local/threads: number of workers (default: one per core)")
+    p.add_argument("--threads-per-product", type=int, default=1,
+                   help="torch threads per product (default 1; another value may change outputs by ~1e-5 K)")
+    p.add_argument("--verify", choices=("checksum", "size"), default="checksum",
+                   help="how a rerun checks earlier outputs before skipping them")
+    p.add_argument("--manifest-interval", type=float, default=1.0,
+                   help="seconds between manifest rewrites while running (0: after every product)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, feedback_factory: Callable[[], Feedback] = PrintFeedback) -> int:
+    """Command-line entry point; returns the exit status (0 done, 1 bad input or failed products)."""
+    args = parser().parse_args(argv)
+    extent = None
+    if args.extent:
+        try:
+            extent = tuple(float(v) for v in args.extent.split(","))
+        except ValueError:
+            extent = ()
+        if len(extent) != 4:
+            print(f"error: --extent needs xmin,ymin,xmax,ymax, got {args.extent!r}", file=sys.stderr)
+            return 1
+    try:
+        summary = run_archive(
+            args.inputs, args.output, start=args.start, end=args.end, passes=args.passes.split(","),
+            case=args.case, lst=args.lst, model=args.model, device=args.device, bf16=args.bf16, tile=args.tile,
+            mean_preserve=not args.no_mean_preserve, extent=extent, extent_crs=args.extent_crs if extent else None,
+            grid=args.grid, static=args.static, scheduler=args.scheduler, workers=args.workers,
+            threads=args.threads_per_product, checksum=args.verify == "checksum",
+            manifest_interval=args.manifest_interval,
+            feedback=feedback_factory())
+    except SmapdownError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"summary": asdict(summary)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    # run from the module under its package name, so Dask ships tasks as references to
+    # smapdown.workflows.archive.run_product (importable on every worker), not as copies of __main__
+    from importlib import import_module
+
+    sys.exit(import_module(f"{__package__}.archive").main())
