@@ -33,7 +33,7 @@ class SmapdownProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:
         # An exception escaping here aborts QGIS; report it in the log instead and load the rest.
-        for module, cls_name in ALGORITHMS:
+        for module, cls_name in [*ALGORITHMS, ("downscale_archive", "DownscaleArchiveAlgorithm")]:
             try:
                 cls = getattr(importlib.import_module(f".{module}", __package__), cls_name)
                 self.addAlgorithm(cls())

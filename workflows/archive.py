@@ -36,7 +36,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import glob
 import hashlib
 import io
 import json
@@ -49,14 +48,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..core.atomic import atomic_output, discard
+from ..core.atomic import TEMP_PREFIX, OutputSet, atomic_output, discard, sweep_stale
 from ..core.errors import Canceled, InputError, NoDataError, SmapdownError
 from ..core.feedback import SILENT, Feedback, PrintFeedback
 
 MANIFEST = "manifest.csv"
-LOCK = ".smapdown-archive.lock"
-STAGING = ".staging"
-TEMP_PREFIX = ".smapdown-"
+LOCK = ".archive.lock"
 COLUMNS = ["key", "file", "date", "pass", "status", "seconds", "mean_preservation_error_K", "device", "worker",
            "model_loads", "outputs", "bytes", "sha256", "settings", "computed_utc", "message"]
 DONE = ("complete", "skipped")
@@ -156,12 +153,12 @@ def _date_from_contents(path: str) -> dt.date | None:
     return None
 
 
-def expand_inputs(inputs: str | Sequence[str]) -> list[str]:
+def expand_inputs(inputs: str | os.PathLike | Sequence[str]) -> list[str]:
     """Files from folders (their 36 km TB products), paths, ';'-separated strings and ``@list.txt`` files
     (one path a line, '#' comments)."""
     from ..core import pipeline
 
-    items = [inputs] if isinstance(inputs, str) else list(inputs)
+    items = [os.fspath(inputs)] if isinstance(inputs, str | os.PathLike) else [os.fspath(i) for i in inputs]
     flat: list[str] = []
     for item in items:
         for part in str(item).split(";"):
@@ -178,7 +175,7 @@ def expand_inputs(inputs: str | Sequence[str]) -> list[str]:
     return pipeline.list_files(flat, exts, accept=pipeline.kind_filter("tb36"))
 
 
-def plan_jobs(inputs: str | Sequence[str], start: dt.date | None = None, end: dt.date | None = None,
+def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None = None, end: dt.date | None = None,
               passes: Sequence[str] = ("AM", "PM"), lst: str | Sequence[str] | None = None,
               feedback: Feedback = SILENT) -> list[Job]:
     """The jobs of an archive run, in date order: one per product file, and per pass for daily products
@@ -360,30 +357,28 @@ _UNITS = {"tb_v": ("K", "brightness temperature, V polarisation, 9 km (CNN)"),
 
 def write_cogs(folder: str, key: str, grid, arrays: Sequence, quantities: Sequence[str],
                metadata: dict[str, str]) -> list[str]:
-    """One Cloud-Optimised GeoTIFF per quantity, ``<folder>/<key>_<quantity>.tif``, each written to a
-    temporary file and renamed into place. The bands go first through core.raster's EASE2 GeoTIFF writer (a
-    staging file), then GDAL's COG driver copies each into its own tiled, overviewed file."""
+    """One Cloud-Optimised GeoTIFF per quantity, ``<folder>/<key>_<quantity>.tif``, published together
+    (core.atomic.OutputSet: all of a product's files or none). The bands go first through core.raster's EASE2
+    GeoTIFF writer into a temporary staging file, then GDAL's COG driver copies each into its own tiled,
+    overviewed file."""
     from osgeo import gdal
 
     from ..core.raster import BandSpec, write_geotiff
 
     gdal.UseExceptions()
-    staging = os.path.join(folder, STAGING, f"{key}.tif")
+    staging = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-stage-{key}.tif")  # swept if this process dies
     bands = [BandSpec(q, *_UNITS.get(q, ("", q))) for q in quantities]
-    write_geotiff(staging, grid, list(arrays), bands, metadata)
-    out = []
     try:
+        write_geotiff(staging, grid, list(arrays), bands, metadata)
         src = gdal.Open(staging)
-        for i, q in enumerate(quantities, start=1):
-            final = os.path.join(folder, f"{key}_{q}.tif")
-            with atomic_output(final, ".tif") as tmp:
-                gdal.Translate(tmp, src, format="COG", bandList=[i], creationOptions=COG_OPTIONS,
-                               metadataOptions=[f"quantity={q}"])
-            out.append(final)
+        with OutputSet() as out:
+            for i, q in enumerate(quantities, start=1):
+                gdal.Translate(out.stage(os.path.join(folder, f"{key}_{q}.tif")), src, format="COG", bandList=[i],
+                               creationOptions=COG_OPTIONS, metadataOptions=[f"quantity={q}"])
         src = None
     finally:
         discard(staging)
-    return out
+    return out.published
 
 
 # --- manifest -----------------------------------------------------------------------------------------
@@ -428,15 +423,9 @@ def verify(row: dict, folder: str, checksum: bool = True) -> str | None:
 
 
 def clean_temporaries(folder: str) -> list[str]:
-    """Remove what an interrupted run left: temporary files beside the outputs and the staging folder."""
-    left = glob.glob(os.path.join(folder, TEMP_PREFIX + "*")) + glob.glob(os.path.join(folder, STAGING, "*"))
-    left = [p for p in left if os.path.basename(p) != LOCK]
-    for p in left:
-        with contextlib.suppress(OSError):
-            os.remove(p)
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.join(folder, STAGING))
-    return left
+    """Remove the temporary files that killed runs left in the output folder (core.atomic.sweep_stale: only
+    those whose writing process is gone, whatever their age)."""
+    return sweep_stale(folder, 0.0)
 
 
 @contextlib.contextmanager
@@ -589,7 +578,7 @@ def _results(jobs: Sequence[Job], settings: Settings, scheduler: str, workers: i
             client.cancel(list(futures))
 
 
-def run_archive(inputs: str | Sequence[str], output: str, *, start: dt.date | None = None,
+def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.PathLike, *, start: dt.date | None = None,
                 end: dt.date | None = None, passes: Sequence[str] = ("AM", "PM"), case: str = "tb",
                 lst: str | Sequence[str] | None = None, model: str | None = None, device: str = "auto",
                 bf16: bool = False, tile: int = 256, mean_preserve: bool = True, extent=None,
@@ -625,6 +614,9 @@ def run_archive(inputs: str | Sequence[str], output: str, *, start: dt.date | No
     jobs = plan_jobs(inputs, start, end, passes, lst if case == "sm" else None, feedback)
     if not jobs:
         raise InputError(f"{inputs}: no product in the date range {start or '…'} to {end or '…'}")
+    inside = [j.path for j in jobs if os.path.realpath(os.path.dirname(j.path)) == os.path.realpath(output)]
+    if inside:
+        raise InputError(f"{output}: holds the input {inside[0]}; write the archive outputs to a folder of their own")
     fingerprint = settings.fingerprint()
     manifest = os.path.join(output, MANIFEST)
     with folder_lock(output):
