@@ -27,10 +27,26 @@ Design notes
   ``training.precision``.
 * **Validation** runs the network on whole validation images with :func:`predict_tiled` (not patches)
   and compares per band, in physical units, with the residual input itself (the bicubic upsampling).
+* **Data-parallel (DDP).** Under ``torchrun`` (``WORLD_SIZE`` > 1) :func:`train` joins the process group
+  (gloo on the CPU, NCCL on GPUs, one GPU per process by ``LOCAL_RANK``) and wraps the network in
+  ``DistributedDataParallel``. Every process draws the same patches (same seed), takes its share
+  ``batch[rank::world]`` of each batch and scales its loss so that the averaged gradient is the gradient of
+  the whole batch's loss: the run follows the single-process one up to float rounding (summation order), so
+  the same seed and data give the same model within a stated tolerance (``tests/test_ddp.py``). Validation
+  days are shared out too; checkpoints are written by rank 0 only; every process returns the same model.
+  On one machine the cores are shared out between the processes (torch threads = cores // local world).
+* **Divergence.** A non-finite loss stops training at once (before the optimiser step), and an epoch whose
+  validation has pixels but no finite score stops it after validation: :class:`DivergedError` (a
+  :class:`~smapdown.core.errors.SmapdownError`), no model is returned, so a caller writes nothing and the
+  previous model file stays; the checkpoint keeps the last good epoch.
+* **Cancel.** With ``keep_partial`` (default) the model of the last finished epoch is returned marked
+  ``canceled``; without it :class:`Canceled` is raised saying that nothing was kept (a caller then leaves the
+  previous model file as it was) and where the checkpoint of the finished epochs is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import json
@@ -43,13 +59,47 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.errors import Canceled, InputError
+from ..core.errors import Canceled, InputError, SmapdownError
 from ..core.feedback import SILENT, Feedback
-from .inference import predict_tiled, upsample_bicubic
+from .inference import fixed_threads, predict_tiled, upsample_bicubic
 from .io import REQUIRED_CARD_FIELDS, ModelError, _atomic_write, code_version, load_state, read_payload
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
 CHECKPOINT_FORMAT = "smapdown-checkpoint"
+
+
+class DivergedError(SmapdownError):
+    """Training produced a non-finite loss or validation score; no model was returned (nothing is written)."""
+
+
+def distributed_env() -> tuple[int, int, int]:
+    """(rank, world size, local world size) from torchrun's environment ((0, 1, 1) when not under torchrun)."""
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    return (int(os.environ.get("RANK", "0") or 0), world, int(os.environ.get("LOCAL_WORLD_SIZE", str(world)) or 1))
+
+
+def is_main_process() -> bool:
+    """Whether this process writes files (rank 0 of a torchrun job, or a plain single process)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return distributed_env()[0] == 0
+
+
+def _join_process_group(dev: torch.device) -> tuple[int, int]:
+    """Join torchrun's process group if there is one (gloo on CPU, NCCL on CUDA); (rank, world size)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    rank, world, _ = distributed_env()
+    if world <= 1:
+        return 0, 1
+    if not dist.is_available():
+        raise InputError("WORLD_SIZE > 1 (torchrun) but this torch has no torch.distributed")
+    dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
 
 
 @dataclass
@@ -85,6 +135,9 @@ class TrainConfig:
     """Location-specific model: learn a static sub-cell map of the training region (see DownscaleCNN)."""
     location_lr_scale: float = 100.0
     """The static map is a per-pixel bias, not a kernel: it learns at ``lr * location_lr_scale``."""
+    keep_partial: bool = True
+    """On cancel after at least one epoch: return that epoch's model marked ``canceled`` (True) or raise
+    :class:`Canceled` so that no model is written and the previous model file stays (False)."""
 
 
 CASE1_FACTOR = 4  # 36 km → 9 km: the only case with a residual (TB) input
@@ -308,6 +361,53 @@ def _read_checkpoint(path: Path, card: dict) -> dict:
     return payload
 
 
+def _any_rank(flag: bool, world: int) -> bool:
+    """Whether ``flag`` holds on any process (all of them take the same branch: no process waits alone)."""
+    if world <= 1:
+        return bool(flag)
+    import torch.distributed as dist
+
+    t = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+def _kept(ck_path: Path | None, history: list[dict]) -> str:
+    """What a stop keeps, for its message."""
+    if ck_path is not None and history and ck_path.exists():
+        return f"; the previous model file is unchanged and {ck_path} holds epoch {len(history)} to resume from"
+    return "; the previous model file is unchanged"
+
+
+def _diverged(epoch: int, batch: int, ck_path: Path | None, history: list[dict]) -> DivergedError:
+    return DivergedError(f"Training diverged: the loss became NaN or infinite in epoch {epoch + 1}, batch "
+                            f"{batch + 1}; no model was written{_kept(ck_path, history)}. Try a lower learning "
+                            "rate, bf16 off, or check the inputs for extreme values.")
+
+
+def _validate_shared(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.device, tile: int,
+                     feedback: Feedback, bf16: bool, rank: int, world: int
+                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """:func:`_validate` with the validation days shared out between the processes of a DDP job."""
+    if world <= 1:
+        return _validate(model, card, val, device, tile, feedback, bf16)
+    import torch.distributed as dist
+
+    k = model.out_channels
+    mine = list(range(rank, val.inputs.shape[0], world))
+    sums = np.zeros(3 * k)
+    if mine:
+        mae, base, cnt = _validate(model, card, val.subset(mine), device, tile, feedback, bf16)
+        sums = np.concatenate([np.where(cnt > 0, mae * cnt, 0.0),
+                               np.where(cnt > 0, base * cnt, 0.0) if base is not None else np.zeros(k), cnt])
+    t = torch.from_numpy(sums.astype(np.float64))
+    dist.all_reduce(t)
+    tot = t.numpy()
+    cnt = tot[2 * k:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return tot[:k] / cnt, (tot[k:2 * k] / cnt if model.residual else None), cnt
+
+
 def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
           feedback: Feedback | None = None, card_extra: dict | None = None) -> TrainResult:
     """Train a :class:`DownscaleCNN` on ``data``, validating on ``val`` after every epoch.
@@ -341,10 +441,19 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
         raise InputError(f"card_extra may not set {', '.join(clash)}: train() computes them.")
 
     dev = resolve_device(config.device)
+    _, world_env, local_world = distributed_env()
+    if world_env > 1 and dev.type == "cuda" and dev.index is None:  # one GPU per process
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0") or 0) % max(torch.cuda.device_count(), 1))
     if config.bf16 and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise InputError(f"bf16 training was requested but the GPU {dev} does not support bfloat16; "
                          "train with bf16 off.")
-    threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
+    if dev.type == "cpu" and local_world > 1:  # processes on one machine share its cores
+        threads = max(1, use_all_cores() // local_world)
+    else:
+        threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
+    if world_env > 1 and config.batch_size < world_env:
+        raise InputError(f"batch_size {config.batch_size} is below the {world_env} processes of this torchrun "
+                         "job: each needs at least one patch per batch")
 
     in_mean, in_std = _band_stats(data.inputs, data.input_names)
     if config.residual:
@@ -374,7 +483,8 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
                                  dilation=config.dilation, residual=config.residual,
                                  location_shape=tuple(data.inputs.shape[2:]) if config.location else None)
             card = _base_card(data, config, model, norm, mask)
-            return _run(model, card, data, val, config, fb, dev, threads, origins, p, card_extra, t_start)
+            with fixed_threads(threads) if dev.type == "cpu" else contextlib.nullcontext():
+                return _run(model, card, data, val, config, fb, dev, threads, origins, p, card_extra, t_start)
     finally:
         torch.use_deterministic_algorithms(det_before, warn_only=det_warn)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_before
@@ -386,7 +496,13 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
     """The epoch loop of :func:`train` (model and card built, RNG seeded)."""
     n_out = model.out_channels
     mask = card["mask_channels"]
-    model.to(dev)
+    rank, world = _join_process_group(dev)
+    model.to(dev, memory_format=torch.channels_last)
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": config.lr}]
     if model.location is not None:
         groups.append({"params": [model.location], "lr": config.lr * config.location_lr_scale})
@@ -429,10 +545,16 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
         band_err = torch.zeros(n_out, dtype=torch.float64)
         band_cnt = torch.zeros(n_out, dtype=torch.float64)
         for b in range(batches):
-            if fb.canceled():
+            if _any_rank(fb.canceled(), world):
                 canceled = True
                 break
             sel = pick[b * config.batch_size:(b + 1) * config.batch_size]
+            if world > 1:  # the whole batch's valid-pixel count scales every process's share of the loss
+                full = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
+                full_valid = np.isfinite(full) & np.all(np.isfinite(
+                    np.stack([data.inputs[d, mask, r:r + p, c:c + p] for d, r, c in sel])), axis=1)[:, None]
+                scale = world / max(float(full_valid.sum()), 1.0)
+                sel = sel[rank::world]
             xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
             ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
             valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
@@ -442,19 +564,28 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
             m = torch.from_numpy(valid.astype(np.float32)).to(dev)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(config.bf16)):
                 # the residual add (and so the output) is fp32 under autocast; .float() covers residual=False
-                out = model(x, [(int(r), int(c)) for _, r, c in sel]) if model.location is not None else model(x)
+                out = net(x, [(int(r), int(c)) for _, r, c in sel]) if model.location is not None else net(x)
                 err = (out.float() - y).abs() * m
-                loss = err.sum() / m.sum().clamp(min=1.0)
+                loss = err.sum() / m.sum().clamp(min=1.0) if world == 1 else err.sum() * scale
             if config.weight_decay:
                 loss = loss + config.weight_decay * sum((w * w).sum() for w in kernels)
+            if world == 1 and not torch.isfinite(loss):
+                raise _diverged(epoch, b, ck_path, history)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if world > 1 and _any_rank(not bool(torch.isfinite(loss)), world):
+                raise _diverged(epoch, b, ck_path, history)
             opt.step()
             band_err += err.detach().sum(dim=(0, 2, 3)).double().cpu()
             band_cnt += m.sum(dim=(0, 2, 3)).double().cpu()
             fb.progress(100.0 * (epoch * batches + b + 1) / total)
         if canceled:
             break
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(band_err)
+            dist.all_reduce(band_cnt)
         train_mae = torch.where(band_cnt > 0, band_err / band_cnt.clamp(min=1.0) * ostd_t,
                                 torch.nan).tolist()
         entry: dict = {"epoch": epoch + 1,
@@ -462,10 +593,21 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
                        "val_mae": None, "val_mae_baseline": None, "val_pixels": None}
         if val is not None:
             try:
-                v_mae, v_base, v_cnt = _validate(model, card, val, dev, config.val_tile, fb, config.bf16)
+                v_mae, v_base, v_cnt = _validate_shared(model, card, val, dev, config.val_tile, fb, config.bf16,
+                                                        rank, world)
             except Canceled:
                 canceled = True
                 break
+            if not np.isfinite(v_mae).any():
+                if not all(bool(torch.isfinite(t).all()) for t in model.parameters()):
+                    raise DivergedError(
+                        f"Training diverged: the weights are not finite after epoch {epoch + 1}, so there is no "
+                        f"finite validation score; no model was written{_kept(ck_path, history)}. Try a lower "
+                        "learning rate or bf16 off.")
+                raise DivergedError(
+                    f"No finite validation score after epoch {epoch + 1}: no validation pixel has both a valid "
+                    f"target and a finite prediction ({len(val.dates)} validation days); no model was written"
+                    f"{_kept(ck_path, history)}. Check the validation days' files or choose other ones.")
             entry["val_mae"] = {n: _clean(v) for n, v in zip(names, v_mae, strict=True)}
             entry["val_pixels"] = {n: int(c) for n, c in zip(names, v_cnt, strict=True)}
             if v_base is not None:
@@ -480,7 +622,7 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
             line += f" (bicubic {_fmt(names, units, list(entry['val_mae_baseline'].values()))})"
         fb.info(line + f" [{entry['seconds']:.1f} s on {dev}]")
         last_state = _to_cpu(model.state_dict())
-        if ck_path is not None:
+        if ck_path is not None and rank == 0:
             ck_payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": epoch + 1,
                           "card": json.dumps(card), "config": json.dumps(asdict(config)),
                           "state_dict": last_state, "optimizer": _to_cpu(opt.state_dict()),
@@ -489,6 +631,9 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
 
     if last_state is None:
         raise Canceled("Training was cancelled before the first epoch finished; no model was produced.")
+    if canceled and not config.keep_partial:
+        raise Canceled(f"Training was cancelled after {len(history)} of {config.epochs} epochs; no model was "
+                       f"written (partial training was not asked for){_kept(ck_path, history)}.")
     final = DownscaleCNN(**model.config)
     final.load_state_dict(last_state, strict=True)
     final.eval()
