@@ -1,0 +1,138 @@
+"""Training from product files without QGIS, on one process or data-parallel under ``torchrun``.
+
+The same job as ``smapdown:train`` (core.pipeline's training pairs + model.train.train), as a command::
+
+    python -m smapdown.workflows.train --low DIR --high DIR -o model.pt            # one process
+    torchrun --nproc_per_node 2 -m smapdown.workflows.train --low DIR --high DIR -o model.pt   # DDP
+
+Under torchrun every process reads the files and trains on its share of each batch (see model.train); only
+rank 0 writes the model file, its card and the report. The same seed and data give the same model on 1 and
+N processes up to float rounding (tests/test_ddp.py states the tolerance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from ..core.errors import SmapdownError
+from ..core.feedback import SILENT, Feedback, PrintFeedback
+
+
+class _RankFeedback(PrintFeedback):
+    """Prints on rank 0 only (the others would repeat the same lines)."""
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def info(self, message: str) -> None:
+        """Print the line on rank 0."""
+        if self.rank == 0:
+            super().info(message)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line (the options of smapdown:train)."""
+    p = argparse.ArgumentParser(prog="python -m smapdown.workflows.train",
+                                description="Train the poster's CNN from SMAP product files (also under torchrun).")
+    p.add_argument("--low", action="append", required=True, help="36 km TB files or folders")
+    p.add_argument("--high", action="append", required=True,
+                   help="targets: 9 km SPL3SMAP/SPL2SMAP (case tb) or SPL2SMAP_S (case sm) files or folders")
+    p.add_argument("--lst", action="append", help="case sm: LST files or folders")
+    p.add_argument("--case", choices=("tb", "sm"), default="tb")
+    p.add_argument("--grid", choices=("M03", "M09"), default="M03", help="case sm: output grid")
+    p.add_argument("--no-ancillary", action="store_true", help="case sm: TB and LST only as inputs")
+    p.add_argument("--static", help="static ancillary raster (static_* bands) as extra inputs")
+    p.add_argument("--extent", help="xmin,ymin,xmax,ymax")
+    p.add_argument("--extent-crs", default="EPSG:4326")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--validation-days", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--patches", type=int, default=512, help="patches per epoch")
+    p.add_argument("--patch", type=int, default=32)
+    p.add_argument("--features", type=int, default=64)
+    p.add_argument("--groups", type=int, default=7)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--bf16", action="store_true")
+    p.add_argument("--general", action="store_true", help="a general model (default: location-specific)")
+    p.add_argument("--upsampling", choices=("auto", "bicubic", "nearest"), default="auto")
+    p.add_argument("--resume", action="store_true", help="continue from <output>.ckpt")
+    p.add_argument("--keep-partial", action="store_true", help="on cancel, keep the last finished epoch's model")
+    p.add_argument("-o", "--output", required=True, help="model file (.pt; its card .json beside it)")
+    p.add_argument("--report", help="history and card as JSON")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) -> int:
+    """Entry point; returns the exit status (0 trained, 1 bad input or training stopped)."""
+    from ..core import pipeline
+    from ..model.io import save_model, write_card_json
+    from ..model.train import TrainConfig, distributed_env, split_by_date, train
+
+    args = parser().parse_args(argv)
+    rank = distributed_env()[0]
+    fb = feedback or (_RankFeedback(rank) if rank == 0 else SILENT)
+    out = args.output if args.output.lower().endswith(".pt") else args.output + ".pt"
+    extent = tuple(float(v) for v in args.extent.split(",")) if args.extent else None
+    crs = args.extent_crs if extent else None
+    try:
+        exts = (".h5", ".tif", ".tiff")
+        low = pipeline.list_files(args.low, exts, pipeline.kind_filter("tb36"))
+        high = pipeline.list_files(args.high, exts, pipeline.kind_filter("tb9" if args.case == "tb" else "sm_fine"))
+        if args.case == "tb":
+            method = args.upsampling if args.upsampling != "auto" else ("bicubic" if args.general else "nearest")
+            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, args.start, args.end,
+                                                         upsampling=method, static_path=args.static)
+        else:
+            lst = pipeline.list_files(args.lst or [], (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
+            data, grid, prov = pipeline.sm_training_data(low, lst, high, args.grid, extent, crs, args.start,
+                                                         args.end, ancillary=not args.no_ancillary,
+                                                         static_path=args.static)
+        tr, val = split_by_date(data, args.validation_days) if args.validation_days > 0 else (data, None)
+        checkpoint = out + ".ckpt"
+        if not args.resume and os.path.exists(checkpoint) and rank == 0:
+            os.remove(checkpoint)
+        config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
+                             batch_size=args.batch_size, patch=args.patch, patches_per_epoch=args.patches,
+                             device=args.device, seed=args.seed, features=args.features, groups=args.groups,
+                             residual=args.case == "tb", checkpoint=checkpoint, bf16=args.bf16,
+                             location=not args.general, keep_partial=args.keep_partial)
+        card_extra: dict = {"training": {"case": args.case, "grid": grid.name, "location_specific": config.location,
+                                         "processes": distributed_env()[1], **prov}}
+        if config.location:
+            card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
+                                      "rows": grid.rows, "cols": grid.cols}
+        result = train(tr, val, config, fb, card_extra=card_extra)
+    except SmapdownError as exc:
+        print(f"error (rank {rank}): {exc}", file=sys.stderr)
+        return 1
+    if rank == 0:
+        save_model(out, result.model, result.card)
+        write_card_json(os.path.splitext(out)[0] + ".json", result.card)
+        if args.report:
+            with open(args.report, "w", encoding="utf-8") as fh:
+                json.dump({"model": out, "card": result.card, "history": result.history}, fh, indent=1)
+        fb.info(f"model written to {out} ({len(result.history)} epochs, {result.card['training']['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    from importlib import import_module
+
+    sys.exit(import_module(f"{__package__}.train").main())
