@@ -166,34 +166,86 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     _LIVE: list[StylePostProcessor] = []
 
-    def __init__(self, style: str, run_id: str = "", rank: int = 0) -> None:
+    def __init__(self, style: str, run_id: str = "", rank: int = 0, units: str = "", band: int = 1,
+                 more_bands: list[tuple[int, str, str, str]] | None = None) -> None:
         super().__init__()
         self.style = style
         self.run_id = run_id
         self.rank = rank
+        self.units = units
+        self.band = band
+        self.more_bands = list(more_bands or [])
 
     @classmethod
-    def create(cls, style: str, run_id: str = "", rank: int = 0) -> StylePostProcessor:
-        """A new post-processor for one layer, referenced from Python until it has run."""
+    def create(cls, style: str, run_id: str = "", rank: int = 0, units: str = "", band: int = 1,
+               more_bands: list[tuple[int, str, str, str]] | None = None) -> StylePostProcessor:
+        """A new post-processor for one layer, referenced from Python until it has run.
+
+        ``more_bands``: (band, layer name, style, units) of further layers of the same file to add beside it,
+        one per quantity (a multiband file of mixed units shown as one layer per band).
+        """
         cls._LIVE = [p for p in cls._LIVE if not sip.isdeleted(p)]
-        processor = cls(style, run_id, rank)
+        processor = cls(style, run_id, rank, units, band, more_bands)
         cls._LIVE.append(processor)
         return processor
 
     def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS's name
         try:
             if isinstance(layer, QgsRasterLayer):
-                qml = resource_path("styles", f"{self.style}.qml")
-                if os.path.exists(qml):
-                    layer.loadNamedStyle(qml)
-                layer.setCustomProperty("smapdown/run", self.run_id)
-                layer.setCustomProperty("smapdown/rank", self.rank)
                 project = context.project() if context is not None and context.project() else QgsProject.instance()
+                style_layer(layer, self.style, self.units, self.band, self.run_id, self.rank)
+                node = project.layerTreeRoot().findLayer(layer.id())
+                for i, (band, name, style, units) in enumerate(self.more_bands, start=1):
+                    extra = QgsRasterLayer(layer.source(), name, "gdal")
+                    if not extra.isValid():
+                        continue
+                    style_layer(extra, style, units, band, self.run_id, self.rank + i)
+                    project.addMapLayer(extra, False)
+                    parent = node.parent() if node is not None and node.parent() else project.layerTreeRoot()
+                    parent.insertLayer(0, extra)
                 order_run_layers(project, layer)
                 layer.triggerRepaint()
         finally:
             if self in StylePostProcessor._LIVE:
                 StylePostProcessor._LIVE.remove(self)
+
+
+def style_layer(layer: QgsRasterLayer, style: str, units: str, band: int, run_id: str, rank: int) -> None:
+    """Apply resources/styles/<style>.qml to ``band`` of ``layer``, units in its legend, and tag it with its run."""
+    qml = resource_path("styles", f"{style}.qml")
+    if os.path.exists(qml):
+        layer.loadNamedStyle(qml)
+    renderer = layer.renderer()
+    if band != 1 and renderer is not None:
+        if hasattr(renderer, "setInputBand"):
+            renderer.setInputBand(band)
+        elif hasattr(renderer, "setBand"):
+            renderer.setBand(band)
+    if units:
+        legend_units(layer, units)
+    layer.setCustomProperty("smapdown/run", run_id)
+    layer.setCustomProperty("smapdown/rank", rank)
+
+
+def legend_units(layer: QgsRasterLayer, units: str) -> None:
+    """Show ``units`` in the legend of a pseudocolour layer: after each class label and the colour bar."""
+    from qgis.core import QgsColorRampShader, QgsSingleBandPseudoColorRenderer
+
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
+        return
+    ramp = renderer.shader().rasterShaderFunction()
+    if not isinstance(ramp, QgsColorRampShader):
+        return
+    items = ramp.colorRampItemList()
+    for item in items:
+        if not item.label.endswith(units):
+            item.label = f"{item.label} {units}"
+    ramp.setColorRampItemList(items)
+    if hasattr(ramp, "legendSettings"):
+        settings = ramp.legendSettings()
+        settings.setSuffix(f" {units}")
+        ramp.setLegendSettings(settings)
 
 
 def order_run_layers(project: QgsProject, layer: QgsRasterLayer) -> None:
@@ -462,11 +514,13 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         return None
 
     # --- outputs ------------------------------------------------------------------------------
-    def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str, rank: int = 0) -> None:
+    def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str, rank: int = 0,
+                    units: str = "", more_bands: list[tuple[int, str, str, str]] | None = None) -> None:
         """Name and style a layer that QGIS loads on completion (Toolbox/modeler), via the context.
 
         Each layer gets its own post-processor (QGIS takes ownership and deletes it with the context);
-        ``rank`` orders the layers of this run in the Layers panel, 0 (the main result) on top.
+        ``rank`` orders the layers of this run in the Layers panel, 0 (the main result) on top; ``units``
+        (K, m³/m³) go into the legend.
         """
         if not context.willLoadLayerOnCompletion(path):
             return
@@ -476,7 +530,8 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             details.forceName = True
         if not getattr(self, "_run_id", ""):
             self._run_id = uuid.uuid4().hex
-        details.setPostProcessor(StylePostProcessor.create(style, self._run_id, rank))
+        details.setPostProcessor(StylePostProcessor.create(style, self._run_id, rank, units,
+                                                           more_bands=more_bands))
 
     # --- running ------------------------------------------------------------------------------
     def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
@@ -551,12 +606,76 @@ def static_param(alg: SmapdownAlgorithm) -> None:
 
 
 def report_outputs(metrics: dict) -> dict[str, float]:
-    """Flatten per-band metrics into algorithm outputs like MAE_CNN_TB_V (NaN when missing)."""
+    """Flatten per-band metrics into algorithm outputs like MAE_CNN_TB_V (missing or NaN values left out)."""
     out: dict[str, float] = {}
     for band, per in (metrics.get("bands") or {}).items():
         for method, m in per.items():
             if isinstance(m, dict):
                 for key in ("mae", "rmse", "bias", "ubrmse", "r"):
                     v = m.get(key)
-                    out[f"{key}_{method}_{band}".upper()] = float(v) if v is not None else float("nan")
+                    if v is not None and float(v) == float(v):
+                        out[f"{key}_{method}_{band}".upper()] = float(v)
     return out
+
+
+UNITS = {"k": "K", "kelvin": "K", "kelvins": "K", "cm**3/cm**3": "m³/m³", "m3/m3": "m³/m³", "m**3/m**3": "m³/m³",
+         "kg/m**2": "kg/m²", "kg/m2": "kg/m²", "db": "dB"}
+
+
+def nice_units(units: str) -> str:
+    """Units as people read them (K, m³/m³) from what a file says (Kelvin, cm**3/cm**3)."""
+    return UNITS.get((units or "").strip().lower(), (units or "").strip())
+
+
+def layer_name(quantity: str, label: str) -> str:
+    """A short layer name that stays distinct when the Layers panel cuts it: the quantity first."""
+    return f"{quantity} · {label}" if label else quantity
+
+
+def html_report(path: str, title: str, summary: list[tuple[str, str]], metrics: dict | None,
+                notes: list[str]) -> str:
+    """Write a self-contained HTML report for people (the Results Viewer opens it); returns its path.
+
+    ``summary``: (what, value) lines; ``metrics``: {band: {method: {mae, rmse, bias, ubrmse, r, ...}}} or
+    None when there was no reference (then no empty table, a sentence instead); ``notes``: paragraphs.
+    """
+    import html as _h
+
+    from ..core.report import atomic_write_text
+
+    rows = "".join(f"<tr><th>{_h.escape(k)}</th><td>{_h.escape(str(v))}</td></tr>" for k, v in summary)
+    parts = [f"<h1>{_h.escape(title)}</h1>", f"<table>{rows}</table>"]
+    if metrics:
+        keys = ["n", "mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"]
+        head = "".join(f"<th>{k.upper() if k != 'n' else 'pixels'}</th>" for k in keys)
+        body = []
+        for band, per in metrics.items():
+            for method, m in per.items():
+                if not isinstance(m, dict):
+                    continue
+                cells = "".join(f"<td>{_fmt(m.get(k))}</td>" for k in keys)
+                body.append(f"<tr><td>{_h.escape(band)}</td><td>{_h.escape(method)}</td>{cells}</tr>")
+        parts.append(f"<h2>Agreement with the reference</h2><table><tr><th>band</th><th>method</th>{head}</tr>"
+                     + "".join(body) + "</table>")
+    else:
+        parts.append("<p>No reference was given, so there are no agreement metrics. Give a reference to "
+                     "compare the result with (MAE, RMSE, bias, ubRMSE, R).</p>")
+    parts += [f"<p>{_h.escape(n)}</p>" for n in notes if n]
+    doc = ("<!doctype html><html><head><meta charset='utf-8'>"
+           f"<title>{_h.escape(title)}</title><style>body{{font-family:sans-serif;max-width:60em}}"
+           "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}table{border-collapse:collapse;"
+           "margin:1em 0}</style></head><body>" + "".join(parts) + "</body></html>")
+    return atomic_write_text(path, doc)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "–" if v != v else f"{v:.4g}"
+    return "–" if v is None else str(v)
+
+
+def report_html_path(json_path: str | None) -> str:
+    """Where the HTML report goes: beside the JSON report when one was asked for, else a temporary file."""
+    if json_path:
+        return os.path.splitext(json_path)[0] + ".html"
+    return QgsProcessingUtils.generateTempFilename("report.html")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFileDestination,
@@ -12,7 +13,7 @@ from qgis.core import (
 
 from ..core.raster import BandSpec, write_geotiff
 from ..core.report import write_report
-from .base import SmapdownAlgorithm, source_file
+from .base import SmapdownAlgorithm, html_report, layer_name, nice_units, report_html_path, source_file
 
 
 class DifferenceAlgorithm(SmapdownAlgorithm):
@@ -30,6 +31,7 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         "(EPSG:6933), as every smapdown output does."
     )
     INPUT, REFERENCE, OUTPUT, OUTPUT_REPORT = "INPUT", "REFERENCE", "OUTPUT", "OUTPUT_REPORT"
+    OUTPUT_HTML = "OUTPUT_HTML"
 
     def initAlgorithm(self, config=None) -> None:
         self.add(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster")),
@@ -42,9 +44,10 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
                                                        fileFilter="JSON (*.json)", optional=True,
                                                        createByDefault=False),
                  "The metrics per band as JSON and an HTML table beside it.")
+        self.addOutput(QgsProcessingOutputHtml(self.OUTPUT_HTML, self.tr("Difference report")))
         self.addOutput(QgsProcessingOutputString("RESAMPLING", self.tr("How the reference was resampled")))
-        for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
-            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{n} of band 1")))
+        for n, text in (("MAE", "MAE"), ("RMSE", "RMSE"), ("BIAS", "Bias"), ("UBRMSE", "ubRMSE"), ("R", "R")):
+            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{text} of the first band")))
 
     def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
@@ -59,19 +62,46 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         grid, diffs, names, report = pipeline.difference(a_path, b_path)
         feedback.pushInfo(f"Reference resampling: {report['resampling']}")
-        bands = [BandSpec(n, "", f"{n}: input - reference") for n in names]
+        units = band_units(a_path)
+        bands = [BandSpec(n, units[i] if i < len(units) else "", f"{n}: input - reference")
+                 for i, n in enumerate(names)]
         result = {self.OUTPUT: write_geotiff(out, grid, list(diffs), bands,
                                              {"input": a_path, "reference": b_path}),
                   "RESAMPLING": report["resampling"]}
         style = "difference_sm" if names and "moisture" in names[0] else "difference_tb"
-        self.load_styled(context, out, f"{a.name()} − {b.name()}", style)
+        qa, _, label = a.name().partition(" · ")
+        unit = nice_units(units[0]) if units else ""
+        name = layer_name(f"{_short(qa)} − ref." + (f" ({unit})" if unit else ""), label)
+        self.load_styled(context, out, name, style, 0, unit)
         first = next(iter(report["bands"].values()))
         for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
-            result[n] = first[n.lower()]
+            v = first.get(n.lower())
+            if v is not None and v == v:  # never a NaN output
+                result[n] = v
         for band, m in report["bands"].items():
             feedback.pushInfo(f"{band}: MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, bias {m['bias']:+.4g}, "
                               f"R {m['r']:.3f}, n {m['n']}")
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
         if report_path:
             result[self.OUTPUT_REPORT] = write_report(report_path, "smapdown difference", report)[0]
+        result[self.OUTPUT_HTML] = html_report(
+            report_html_path(report_path), f"Difference: {a.name()} − {b.name()}",
+            [("Input", a_path), ("Reference", b_path), ("Reference resampling", report["resampling"])],
+            {band: {"input vs reference": m} for band, m in report["bands"].items()},
+            [f"Units: {unit}." if unit else ""])
         return result
+
+
+def _short(name: str) -> str:
+    """A layer name without its unit suffix, e.g. 'TB 9 km CNN (K)' -> 'TB 9 km CNN'."""
+    return name.rsplit(" (", 1)[0] if name.endswith(")") else name
+
+
+def band_units(path: str) -> list[str]:
+    """The units of each band of a raster as GDAL reports them ('' where none)."""
+    from osgeo import gdal
+
+    ds = gdal.Open(path)
+    if ds is None:
+        return []
+    return [ds.GetRasterBand(i + 1).GetUnitType() or "" for i in range(ds.RasterCount)]

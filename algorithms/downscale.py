@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
+    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -22,8 +23,11 @@ from .base import (
     SmapdownAlgorithm,
     bundled_model,
     device_param,
+    html_report,
+    layer_name,
     model_case_problem,
     precision_param,
+    report_html_path,
     report_outputs,
     static_param,
 )
@@ -32,6 +36,14 @@ BANDS = [BandSpec("tb_v", "K", "brightness temperature, V polarisation"),
          BandSpec("tb_h", "K", "brightness temperature, H polarisation")]
 METRIC_NAMES = [f"{k}_{m}_{b}" for k in ("MAE", "RMSE", "BIAS", "UBRMSE", "R")
                 for m in ("CNN", "BICUBIC") for b in ("TB_V", "TB_H")]
+
+
+def metric_text(name: str) -> str:
+    """'MAE_CNN_TB_V' as people read it: 'MAE of the CNN vs the reference, TB V (K)'."""
+    stat, method, *band = name.split("_")
+    unit = "" if stat == "R" else " (K)"
+    return f"{stat.replace('UBRMSE', 'ubRMSE')} of {'the CNN' if method == 'CNN' else 'bicubic'} vs the reference, " \
+           f"{' '.join(band).replace('TB ', 'TB ')}{unit}"
 
 
 class DownscaleAlgorithm(SmapdownAlgorithm):
@@ -59,7 +71,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
     MEAN_PRESERVE, TILE = "MEAN_PRESERVE", "TILE"
     OUTPUT, OUTPUT_BASELINE = "OUTPUT", "OUTPUT_BASELINE"
     OUTPUT_DIFF_LOWRES, OUTPUT_DIFF_CNN = "OUTPUT_DIFF_LOWRES", "OUTPUT_DIFF_CNN"
-    OUTPUT_UNCERTAINTY, OUTPUT_REPORT = "OUTPUT_UNCERTAINTY", "OUTPUT_REPORT"
+    OUTPUT_UNCERTAINTY, OUTPUT_REPORT, OUTPUT_HTML = "OUTPUT_UNCERTAINTY", "OUTPUT_REPORT", "OUTPUT_HTML"
 
     def initAlgorithm(self, config=None) -> None:
         self.add(QgsProcessingParameterRasterLayer(
@@ -104,12 +116,13 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                                                        createByDefault=False),
                  "Metrics of the CNN and of bicubic interpolation against the reference, as JSON "
                  "and an HTML table beside it.")
+        self.addOutput(QgsProcessingOutputHtml(self.OUTPUT_HTML, self.tr("Downscaling report")))
         self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
         self.addOutput(QgsProcessingOutputString("REFERENCE_LABEL", self.tr("Reference used")))
         self.addOutput(QgsProcessingOutputNumber("MEAN_PRESERVATION_ERROR",
                                                  self.tr("Largest |4×4 block mean − 36 km TB| (K)")))
-        for n in METRIC_NAMES:
-            self.addOutput(QgsProcessingOutputNumber(n, n))
+        for n in METRIC_NAMES:  # only in the results when a reference was given
+            self.addOutput(QgsProcessingOutputNumber(n, self.tr(metric_text(n))))
 
     def check_values(self, parameters, context):
         diffs = [self.parameterDefinition(k).description() for k in (self.OUTPUT_DIFF_LOWRES, self.OUTPUT_DIFF_CNN)
@@ -169,11 +182,11 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         layers = [
             (self.OUTPUT, res.cnn, "TB 9 km CNN", "tb"),
             (self.OUTPUT_BASELINE, res.baseline, "TB 9 km bicubic", "tb"),
-            (self.OUTPUT_UNCERTAINTY, res.uncertainty, "TB 9 km CNN spread", "uncertainty_tb"),
+            (self.OUTPUT_UNCERTAINTY, res.uncertainty, "TB CNN spread", "uncertainty_tb"),
         ]
         if res.reference is not None:
-            layers += [(self.OUTPUT_DIFF_LOWRES, res.baseline - res.reference, "bicubic − reference", "difference_tb"),
-                       (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "CNN − reference", "difference_tb")]
+            layers += [(self.OUTPUT_DIFF_LOWRES, res.baseline - res.reference, "TB bicubic − ref.", "difference_tb"),
+                       (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "TB CNN − ref.", "difference_tb")]
         rank = {self.OUTPUT: 0, self.OUTPUT_DIFF_CNN: 1, self.OUTPUT_BASELINE: 2, self.OUTPUT_DIFF_LOWRES: 3,
                 self.OUTPUT_UNCERTAINTY: 4}  # Layers panel order: the main result on top
         for key, arr, what, style in layers:
@@ -181,19 +194,31 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                 core_feedback.check()
                 written[key] = write_geotiff(outs[key], res.grid, list(np.asarray(arr)), BANDS,
                                              {**md, "quantity": what})
-                self.load_styled(context, written[key], f"{label} {what}", style, rank[key])
-        result = {**written, "DEVICE": res.device, "REFERENCE_LABEL": res.reference_label,
+                self.load_styled(context, written[key], layer_name(f"{what} (K)", label), style, rank[key], "K")
+        result = {**written, "DEVICE": res.device, "REFERENCE_LABEL": res.reference_label or "",
                   "MEAN_PRESERVATION_ERROR": mp["max_abs_block_mean_minus_36km_K_output"]}
-        flat = report_outputs(res.metrics)
-        for n in METRIC_NAMES:
-            result[n] = flat.get(n, float("nan"))
-        if res.reference is not None:
+        if res.reference is not None:  # metrics only against a reference: never NaN outputs
+            result.update({k: v for k, v in report_outputs(res.metrics).items() if k in METRIC_NAMES})
             for band, per in res.metrics["bands"].items():
                 feedback.pushInfo(f"{band} vs {res.reference_label}: MAE CNN {per['cnn']['mae']:.3f} K, "
                                   f"bicubic {per['bicubic']['mae']:.3f} K")
+        report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
+                  "model_training_data": res.model_card.get("training", {}), **res.metrics}
         if report_path:
-            report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
-                      "model_training_data": res.model_card.get("training", {}), **res.metrics}
             j, _ = write_report(report_path, f"smapdown downscale: {label}", report)
             result[self.OUTPUT_REPORT] = j
+        training = res.model_card.get("training", {})
+        result[self.OUTPUT_HTML] = html_report(
+            report_html_path(report_path), f"Downscaled SMAP brightness temperature: {label}",
+            [("Input", path), ("Model", model or "bundled general model (model/tb_general.pt)"),
+             ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
+             ("Reference", res.reference_label or "none"),
+             ("Largest |4×4 block mean − 36 km TB|",
+              f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean preservation "
+              f"{'on' if mp['applied'] else 'off'})"),
+             ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written))],
+            res.metrics.get("bands") if res.reference is not None else None,
+            ["The bundled model was trained on simulated scenes; its scores are in its model card "
+             "(model/tb_general.json)." if not model else "",
+             "Units: brightness temperature and differences in kelvin (K)."])
         return result

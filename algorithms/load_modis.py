@@ -12,7 +12,7 @@ from qgis.core import (
 
 from ..core import modis
 from ..core.raster import write_scene
-from .base import SmapdownAlgorithm
+from .base import SmapdownAlgorithm, layer_name
 
 LAYERS = ["day", "night"]
 GRIDS = ["M36", "M09", "M03", "M01"]
@@ -66,5 +66,6 @@ class LoadModisAlgorithm(SmapdownAlgorithm):
         scene = modis.read_lst(path, layer=layer, grid_name=grid, qc=qc, extent=extent,
                                extent_crs=crs, feedback=core_feedback)
         write_scene(out, scene)
-        self.load_styled(context, out, f"{scene.label} LST {grid}", "temperature")
+        km = {"M36": "36 km", "M09": "9 km", "M03": "3 km", "M01": "1 km"}[grid]
+        self.load_styled(context, out, layer_name(f"LST {layer} {km} (K)", scene.label), "temperature", 0, "K")
         return {self.OUTPUT: out, "DATE": scene.date.isoformat() if scene.date else ""}

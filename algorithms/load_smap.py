@@ -13,9 +13,12 @@ from qgis.core import (
 from ..core import smap
 from ..core.pipeline import crop_to_data
 from ..core.raster import write_scene
-from .base import SmapdownAlgorithm, style_for_roles
+from .base import SmapdownAlgorithm, layer_name, nice_units, style_for_roles
 
 PASSES = ["Default (AM where the product has AM and PM)", "AM", "PM"]
+GRID_KM = {"M36": "36 km", "M09": "9 km", "M03": "3 km", "M01": "1 km"}
+QUANTITIES = {"tb_v": "TB V", "tb_h": "TB H", "soil_moisture": "Soil moisture",
+              "surface_temperature": "Surface temp.", "vegetation_water_content": "VWC", "sigma0_vv": "Sigma0 VV"}
 
 
 class LoadSmapAlgorithm(SmapdownAlgorithm):
@@ -52,6 +55,18 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
         self.addOutput(QgsProcessingOutputString("GRID", self.tr("EASE-Grid 2.0 grid")))
         self.addOutput(QgsProcessingOutputString("DATE", self.tr("Observation date")))
 
+    def load_quantities(self, context, out: str, scene) -> None:
+        """In the Toolbox: one layer per variable (all of the written GeoTIFF, each showing its own band), named
+        with its quantity, grid and units and styled for it, instead of one multiband layer of mixed units."""
+        km = GRID_KM.get(scene.grid.name, scene.grid.name)
+        layers = []
+        for i, v in enumerate(scene.variables.values(), start=1):
+            units = nice_units(v.units)
+            quantity = f"{QUANTITIES.get(v.role, v.name)} {km}" + (f" ({units})" if units else "")
+            layers.append((i, layer_name(quantity, scene.label), style_for_roles([v.role]), units))
+        _, name, style, units = layers[0]
+        self.load_styled(context, out, name, style, 0, units, more_bands=layers[1:])
+
     def check_values(self, parameters, context):
         return self.extent_problem(parameters, context, self.input_file(parameters, self.INPUT, context),
                                    self.parameterDefinition(self.INPUT).description())
@@ -73,7 +88,6 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
                           f"({100 * scene.valid_fraction():.1f}% cells with data)")
         feedback.setProgress(60)
         write_scene(out, scene)
-        self.load_styled(context, out, scene.label,
-                         style_for_roles([v.role for v in scene.variables.values()]))
+        self.load_quantities(context, out, scene)
         return {self.OUTPUT: out, "PRODUCT": scene.product, "GRID": scene.grid.name,
                 "DATE": scene.date.isoformat() if scene.date else ""}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingException,
+    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
@@ -20,8 +21,11 @@ from .base import (
     SmapdownAlgorithm,
     bundled_model,
     device_param,
+    html_report,
+    layer_name,
     model_case_problem,
     precision_param,
+    report_html_path,
     report_outputs,
     static_param,
 )
@@ -51,6 +55,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     )
     INPUT, LST, MODEL, GRID, DEVICE, EXTENT = "INPUT", "LST", "MODEL", "GRID", "DEVICE", "EXTENT"
     REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
+    OUTPUT_HTML = "OUTPUT_HTML"
 
     def initAlgorithm(self, config=None) -> None:
         self.add(QgsProcessingParameterRasterLayer(
@@ -80,10 +85,12 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                                                        fileFilter="JSON (*.json)", optional=True,
                                                        createByDefault=False),
                  "ubRMSE, RMSE, bias, R (and MAE) against the reference, as JSON and HTML.")
+        self.addOutput(QgsProcessingOutputHtml(self.OUTPUT_HTML, self.tr("Soil-moisture report")))
         self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
-        for n in ("UBRMSE_CNN_SOIL_MOISTURE", "RMSE_CNN_SOIL_MOISTURE", "BIAS_CNN_SOIL_MOISTURE",
-                  "R_CNN_SOIL_MOISTURE", "MAE_CNN_SOIL_MOISTURE"):
-            self.addOutput(QgsProcessingOutputNumber(n, n))
+        for n, text in (("UBRMSE", "ubRMSE"), ("RMSE", "RMSE"), ("BIAS", "Bias"), ("R", "R"), ("MAE", "MAE")):
+            unit = "" if n == "R" else " (m³/m³)"  # only in the results when a reference was given
+            self.addOutput(QgsProcessingOutputNumber(f"{n}_CNN_SOIL_MOISTURE",
+                                                     self.tr(f"{text} of the CNN vs the reference{unit}")))
 
     def check_values(self, parameters, context):
         if parameters.get(self.OUTPUT_DIFF) not in (None, "") and not self.input_file(parameters, self.REFERENCE,
@@ -124,16 +131,19 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,
               "training_data": str(res.model_card.get("training", {}).get("data", ""))}
+        km = {"M03": "3 km", "M09": "9 km"}[grid]
         result = {self.OUTPUT: write_geotiff(out, res.grid, [res.sm], SM_BAND, md), "DEVICE": res.device}
-        self.load_styled(context, out, f"{scene.label} soil moisture {grid} CNN", "soil_moisture")
+        self.load_styled(context, out, layer_name(f"Soil moisture {km} CNN (m³/m³)", scene.label), "soil_moisture",
+                         0, "m³/m³")
         if out_diff and res.reference is not None:
             result[self.OUTPUT_DIFF] = write_geotiff(out_diff, res.grid, [res.sm - res.reference], SM_BAND,
                                                      {**md, "quantity": "CNN - reference"})
-            self.load_styled(context, out_diff, f"{scene.label} soil moisture CNN − reference",
-                             "difference_sm")
-        flat = report_outputs(res.metrics)
+            self.load_styled(context, out_diff, layer_name("SM CNN − ref. (m³/m³)", scene.label), "difference_sm",
+                             1, "m³/m³")
+        flat = report_outputs(res.metrics)  # only against a reference: never NaN outputs
         for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
-            result[f"{n}_CNN_SOIL_MOISTURE"] = flat.get(f"{n}_CNN_SOIL_MOISTURE", float("nan"))
+            if f"{n}_CNN_SOIL_MOISTURE" in flat:
+                result[f"{n}_CNN_SOIL_MOISTURE"] = flat[f"{n}_CNN_SOIL_MOISTURE"]
         if "bands" in res.metrics:
             m = res.metrics["bands"]["soil_moisture"]["cnn"]
             feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
@@ -142,4 +152,15 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
             j, _ = write_report(report_path, f"smapdown soil moisture: {scene.label}",
                                 {"input": path, "lst": lst, "device": res.device, **res.metrics})
             result[self.OUTPUT_REPORT] = j
+        training = res.model_card.get("training", {})
+        result[self.OUTPUT_HTML] = html_report(
+            report_html_path(report_path), f"Soil moisture {km}: {scene.label}",
+            [("SMAP input", path), ("Land surface temperature", lst),
+             ("Model", model or "bundled soil-moisture model (model/sm_general.pt)"),
+             ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
+             ("Reference", str(res.metrics.get("reference", "none")))],
+            res.metrics.get("bands") if "bands" in res.metrics else None,
+            ["The bundled model was trained on simulated scenes; its held-out scores are in its model card "
+             "(model/sm_general.json)." if not model else "",
+             "Units: volumetric soil moisture in m³/m³."])
         return result

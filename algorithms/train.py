@@ -17,6 +17,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
 )
 
 from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
@@ -136,6 +137,13 @@ class TrainAlgorithm(SmapdownAlgorithm):
         return dt.date(d.year(), d.month(), d.day())
 
     def check_values(self, parameters, context):
+        model = parameters.get("OUTPUT_MODEL")
+        model_text = str(getattr(getattr(model, "sink", None), "staticValue", lambda: model)() or "")
+        tmp = QgsProcessingUtils.tempFolder()
+        if not model_text or model_text == QgsProcessing.TEMPORARY_OUTPUT or \
+                os.path.realpath(model_text).startswith(os.path.realpath(tmp) + os.sep):
+            return self.tr("Model file: choose where to save the trained model (a .pt file); a temporary file "
+                           "would be deleted when QGIS closes, and the training with it.")
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
         if start and end and start > end:
             return self.tr(f"First date {start} is after Last date {end}: choose a First date on or before the "
@@ -221,9 +229,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
         last = result.history[-1] if result.history else {}
         out = {"OUTPUT_MODEL": out_model, "DEVICE": str(result.card.get("training", {}).get("device", "")),
                "EPOCHS_DONE": len(result.history)}
-        for i, band in enumerate(data.output_names[:2]):
-            out[f"VAL_MAE_CNN_{i + 1}"] = _num((last.get("val_mae") or {}).get(band))
-            out[f"VAL_MAE_BICUBIC_{i + 1}"] = _num((last.get("val_mae_baseline") or {}).get(band))
+        for i, band in enumerate(data.output_names[:2]):  # only when there were validation days: never NaN
+            for key, what in ((f"VAL_MAE_CNN_{i + 1}", "val_mae"), (f"VAL_MAE_BICUBIC_{i + 1}", "val_mae_baseline")):
+                v = _num((last.get(what) or {}).get(band))
+                if v == v:
+                    out[key] = v
         if report_path:
             j, _ = write_report(report_path, f"smapdown training ({case})",
                                 {"model": out_model, "card": result.card, "history": result.history})

@@ -76,16 +76,35 @@ def test_layers_in_project_names_order_renderer_nodata(desktop):
         assert entry["valid"], entry
         assert entry["renderer"] == "singlebandpseudocolor", entry
         assert entry["nodata"] == -9999, entry
-    # each downscale run: distinct names, the main result above its baseline and its uncertainty
+    # each run: distinct names whose first part (the quantity, what the Layers panel keeps) already differs
     sources = [entry["source"] for entry in layers]
     for run in report["runs"]:
-        assert len(set(run["new_layers"])) == len(run["new_layers"]), run
+        quantities = [n.split(" · ")[0] for n in run["new_layers"]]
+        assert len(set(quantities)) == len(quantities), run
+        assert all(len(q) <= 32 for q in quantities), quantities
         if run["alg"] != "downscale":
             continue
         pos = {key: sources.index(run["results"][key]) for key in run["layer_names"]}
         assert pos["OUTPUT"] < pos["OUTPUT_UNCERTAINTY"], (names, run)
         if "OUTPUT_BASELINE" in pos:
             assert pos["OUTPUT"] < pos["OUTPUT_BASELINE"] < pos["OUTPUT_UNCERTAINTY"], (names, run)
+
+
+def test_loadsmap_one_layer_per_quantity_units_in_names_and_legends(desktop):
+    report, log = desktop
+    layers = report["layers"]
+    first = report["runs"][0]
+    mine = [entry for entry in layers if entry["name"] in first["new_layers"]]
+    assert {e["name"].split(" · ")[0] for e in mine} == {"TB V 36 km (K)", "TB H 36 km (K)",
+                                                          "Soil moisture 36 km (m³/m³)", "Surface temp. 36 km (K)"}
+    assert len({e["source"] for e in mine}) == 1  # one file, one layer per band
+    assert sorted(e["band"] for e in mine) == [1, 2, 3, 4]
+    for entry in layers:
+        units = entry["name"].split(" · ")[0].rsplit("(", 1)[-1].rstrip(")")
+        assert units in ("K", "m³/m³"), entry["name"]
+        assert entry["legend"] and all(lab.endswith(units) for lab in entry["legend"]), entry
+    sm = next(e for e in mine if e["name"].startswith("Soil moisture"))
+    assert sm["legend"][0] == "0 m³/m³"
 
 
 def test_chain_load_downscale_difference_uses_project_layers(desktop):
@@ -162,7 +181,7 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
     run("downscale", {"INPUT": str(low), "OUTPUT": str(work / "tb9_second.tif"),
                       "OUTPUT_UNCERTAINTY": str(work / "spread_second.tif")})
     cnn_layer = next(lay for lay in first["new"].values() if lay.source() == first["res"]["OUTPUT"])
-    ref_layer = next(iter(reference["new"].values()))
+    ref_layer = next(lay for lay in reference["new"].values() if lay.name().startswith("TB V"))
     diff = run("difference", {"INPUT": cnn_layer.id(), "REFERENCE": ref_layer.id(), "OUTPUT": tmp_out})
     # a second algorithm after the contexts above were deleted: their post-processors are gone
     run("loadsmap", {"INPUT": str(high), "VARIABLES": "tb_v", "OUTPUT": tmp_out})
@@ -176,13 +195,34 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
                        "renderer": lay.renderer().type() if lay.renderer() else None,
                        "nodata": prov.sourceNoDataValue(1) if prov.sourceHasNoDataValue(1) else None,
                        "bands": lay.bandCount(), "units": _units(lay),
-                       "run": lay.customProperty("smapdown/run"), "rank": lay.customProperty("smapdown/rank")})
+                       "run": lay.customProperty("smapdown/run"), "rank": lay.customProperty("smapdown/rank"),
+                       "band": _band(lay), "legend": _legend(lay)})
     report["layers"] = layers
     report["python_post_processors_left"] = len([p for p in StylePostProcessor._LIVE])
     report["finished"] = True
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
     plugin.unload()
     app.exitQgis()
+
+
+def _band(layer) -> int | None:
+    r = layer.renderer()
+    for attr in ("inputBand", "band"):
+        if hasattr(r, attr):
+            return getattr(r, attr)()
+    return None
+
+
+def _legend(layer) -> list[str]:
+    """Labels of the colour classes and the colour-bar suffix of a pseudocolour layer."""
+    r = layer.renderer()
+    shader = r.shader().rasterShaderFunction() if hasattr(r, "shader") and r.shader() else None
+    if shader is None:
+        return []
+    labels = [item.label for item in shader.colorRampItemList()]
+    if hasattr(shader, "legendSettings"):
+        labels.append("suffix:" + shader.legendSettings().suffix())
+    return labels
 
 
 def _units(layer) -> list[str]:

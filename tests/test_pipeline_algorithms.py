@@ -367,3 +367,77 @@ def test_two_outputs_naming_one_file_are_refused(run_alg, sim, tiny_model, tmp_p
         run_alg("downscale", {"INPUT": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "MODEL": tiny_model["OUTPUT_MODEL"],
                               "OUTPUT": out, "OUTPUT_BASELINE": out})
     assert not Path(out).exists()
+
+
+def test_metrics_only_with_a_reference_and_an_html_report_always(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low, high = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5", folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"
+    plain = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"],
+                                  "OUTPUT": str(tmp_path / "a.tif")})
+    assert not [k for k in plain if k.startswith(("MAE_", "RMSE_", "BIAS_", "UBRMSE_", "R_"))], plain
+    assert all(v == v for v in plain.values() if isinstance(v, float))  # no NaN output
+    page = Path(plain["OUTPUT_HTML"]).read_text()
+    assert "No reference was given" in page and "<h2>" not in page
+    ref = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"], "REFERENCE": str(high),
+                                "OUTPUT": str(tmp_path / "b.tif"), "OUTPUT_REPORT": str(tmp_path / "b.json")})
+    assert ref["MAE_CNN_TB_V"] > 0 and Path(ref["OUTPUT_HTML"]) == tmp_path / "b.html"
+    assert "Agreement with the reference" in Path(ref["OUTPUT_HTML"]).read_text()
+
+
+def test_train_refuses_a_temporary_model_file(run_alg, sim, tmp_path):
+    folder, _ = sim
+    with pytest.raises(QgsProcessingException, match="Model file: choose where to save"):
+        run_alg("train", {"INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "EPOCHS": 1,
+                          "OUTPUT_MODEL": "TEMPORARY_OUTPUT"})
+
+
+def test_product_inputs_accept_project_layers_and_loaded_bands(run_alg, provider, sim, tiny_model, tmp_path):
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    tb36 = run_alg("loadsmap", {"INPUT": str(low), "VARIABLES": "tb_v,tb_h", "OUTPUT": str(tmp_path / "tb36.tif")})
+    layer = QgsRasterLayer(tb36["OUTPUT"], "TB 36 km", "gdal")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        by_layer = run_alg("downscale", {"INPUT": layer.id(), "MODEL": tiny_model["OUTPUT_MODEL"],
+                                         "OUTPUT": str(tmp_path / "l.tif")})
+        by_file = run_alg("downscale", {"INPUT": str(low), "MODEL": tiny_model["OUTPUT_MODEL"],
+                                        "OUTPUT": str(tmp_path / "f.tif")})
+        np.testing.assert_allclose(bands(by_layer["OUTPUT"])[0], bands(by_file["OUTPUT"])[0], atol=1e-3)
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
+    from smapdown.algorithms.base import source_file
+
+    assert source_file(f'HDF5:"{low}"://Soil_Moisture_Retrieval_Data_AM/tb_v_corrected') == str(low)
+    assert source_file('HDF4_EOS:EOS_GRID:"/d/MOD11A1.hdf":MODIS_Grid_Daily_1km_LST:LST_Day_1km') == "/d/MOD11A1.hdf"
+    assert source_file("vrt:///d/x.tif?bands=2") == "/d/x.tif"
+    assert source_file("/d/x.tif|option:X=1") == "/d/x.tif"
+
+
+def test_checks_before_run_name_the_allowed_range(provider, sim, tiny_model, tmp_path):
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    folder, _ = sim
+    low = str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5")
+    ctx = QgsProcessingContext()
+    reg = QgsApplication.processingRegistry()
+    ok, msg = reg.algorithmById("smapdown:downscale").checkParameterValues(
+        {"INPUT": low, "EXTENT": "10,11,89.0,89.5 [EPSG:4326]", "OUTPUT": str(tmp_path / "o.tif")}, ctx)
+    assert not ok and "latitude -85.04..85.04" in msg
+    sm_model = str(Path(DEFAULT_SM_MODEL))
+    ok, msg = reg.algorithmById("smapdown:downscale").checkParameterValues(
+        {"INPUT": low, "MODEL": sm_model, "OUTPUT": str(tmp_path / "o.tif")}, ctx)
+    assert not ok and "soil moisture model" in msg and "brightness-temperature model" in msg
+    ok, msg = reg.algorithmById("smapdown:soilmoisture").checkParameterValues(
+        {"INPUT": low, "LST": str(folder / f"LST_{DAY}_SIM.tif"), "MODEL": tiny_model["OUTPUT_MODEL"],
+         "OUTPUT": str(tmp_path / "o.tif")}, ctx)
+    assert not ok and "tb model" in msg
+    ok, msg = reg.algorithmById("smapdown:train").checkParameterValues(
+        {"INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "START": "2015-05-01", "END": "2015-04-01",
+         "OUTPUT_MODEL": str(tmp_path / "m.pt")}, ctx)
+    assert not ok and "after Last date" in msg
+    ok, msg = reg.algorithmById("smapdown:soilmoisture").checkParameterValues(
+        {"INPUT": low, "LST": str(folder / f"LST_{DAY}_SIM.tif"), "OUTPUT": str(tmp_path / "o.tif"),
+         "OUTPUT_DIFF": str(tmp_path / "d.tif")}, ctx)
+    assert not ok and "Soil-moisture reference" in msg
