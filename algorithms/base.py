@@ -47,6 +47,21 @@ GROUPS = {
 }
 
 
+def plugin_metadata(key: str) -> str:
+    """A value of the [general] section of metadata.txt ('' when absent)."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(os.path.join(PLUGIN_DIR, "metadata.txt"), encoding="utf-8")
+    return parser.get("general", key, fallback="").strip()
+
+
+def help_url(alg_id: str) -> str:
+    """docs/algorithms/<id>.md in the repository named by metadata.txt (``repository``), or '' without one."""
+    repo = plugin_metadata("repository").rstrip("/")
+    return f"{repo}/blob/main/docs/algorithms/{alg_id}.md" if repo else ""
+
+
 def bundled_model(name: str) -> str:
     """Absolute path of a bundled model file under model/."""
     return os.path.join(PLUGIN_DIR, "model", name)
@@ -302,6 +317,10 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self) -> str:
         return self.tr(self.HELP)
 
+    def helpUrl(self) -> str:  # noqa: N802 - QGIS's name
+        """The algorithm's page under docs/algorithms/ as the repository host renders it (Help button)."""
+        return help_url(self.name())
+
     def icon(self) -> QIcon:
         return QIcon(resource_path("icon.svg"))
 
@@ -553,7 +572,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from None
         except MemoryError:
             raise QgsProcessingException(
-                self.tr(f"{self.DISPLAY}: out of memory; choose a smaller EXTENT.")) from None
+                self.tr(f"{self.DISPLAY}: out of memory; choose a smaller Extent.")) from None
 
     def execute(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
             core_feedback: ProcessingFeedback) -> dict[str, Any]:
@@ -582,7 +601,7 @@ def device_param(alg: SmapdownAlgorithm) -> None:
 
     alg.add(QgsProcessingParameterEnum("DEVICE", alg.tr("Device"), options=DEVICES, defaultValue=0),
             "auto: the GPU when PyTorch sees one (CUDA), else the CPU with all cores. The device "
-            "used is written to the log and returned as output DEVICE.", advanced=True)
+            "used is written to the log and reported as 'Device used'.", advanced=True)
 
 
 def precision_param(alg: SmapdownAlgorithm) -> None:
@@ -601,8 +620,8 @@ def static_param(alg: SmapdownAlgorithm) -> None:
     alg.add(QgsProcessingParameterRasterLayer("STATIC", alg.tr("Static ancillary raster"), optional=True),
             "Soil texture, land-cover and open-water fractions on an EASE2 grid (bands static_clay, static_sand, "
             "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), needed "
-            "only by a model trained with them ('Train downscaling network', INPUT_STATIC; the bundled models "
-            "were not); smapdown:simulate writes one per region (STATIC_M03_SIM.tif).", advanced=True)
+            "only by a model trained with them ('Train downscaling network', Static ancillary raster; the bundled "
+            "models were not); 'Simulate SMAP scenes' writes one per region (STATIC_M03_SIM.tif).", advanced=True)
 
 
 def report_outputs(metrics: dict) -> dict[str, float]:

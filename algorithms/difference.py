@@ -23,12 +23,12 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
     DISPLAY = "Difference and metrics of two rasters"
     GROUP = "evaluation"
     HELP = (
-        "Subtracts REFERENCE from INPUT band by band on the input's EASE-Grid 2.0 grid and reports "
-        "MAE, RMSE, bias, ubRMSE, Pearson R, PSNR and SSIM over cells valid in both.\n\n"
-        "When the grids differ the reference is resampled onto the input grid: block mean of the "
-        "valid fine cells when the reference is finer, each fine cell taking its covering coarse "
-        "cell when it is coarser (the report says which). Both rasters must lie on EASE-Grid 2.0 "
-        "(EPSG:6933), as every smapdown output does."
+        "Compares two rasters on EASE-Grid 2.0, e.g. a downscaled map with a reference: writes the difference "
+        "(input minus reference) band by band and a report of MAE, RMSE, bias, ubRMSE, Pearson R, PSNR and SSIM "
+        "over the cells valid in both, which opens in the Results Viewer.\n\n"
+        "When the grids differ the reference is brought onto the input's grid: the mean of the valid fine "
+        "cells when the reference is finer, the covering coarse cell when it is coarser (the report says which). "
+        "Both rasters must be on EASE-Grid 2.0 (EPSG:6933), as every smapdown output is."
     )
     INPUT, REFERENCE, OUTPUT, OUTPUT_REPORT = "INPUT", "REFERENCE", "OUTPUT", "OUTPUT_REPORT"
     OUTPUT_HTML = "OUTPUT_HTML"

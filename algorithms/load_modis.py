@@ -16,6 +16,7 @@ from .base import SmapdownAlgorithm, layer_name
 
 LAYERS = ["day", "night"]
 GRIDS = ["M36", "M09", "M03", "M01"]
+GRID_LABELS = ["36 km (M36)", "9 km (M09)", "3 km (M03)", "1 km (M01)"]
 
 
 class LoadModisAlgorithm(SmapdownAlgorithm):
@@ -25,11 +26,10 @@ class LoadModisAlgorithm(SmapdownAlgorithm):
     DISPLAY = "Load MODIS land surface temperature"
     GROUP = "data"
     HELP = (
-        "Reads MODIS daily land-surface temperature (MOD11A1 Terra / MYD11A1 Aqua, HDF4-EOS, "
-        "1 km sinusoidal; scale 0.02 K, fill 0) and averages it onto an EASE-Grid 2.0 grid with "
-        "area weighting. Band 1 is LST in K, band 2 the number of valid 1 km cells behind each "
-        "output cell. With quality control on, only retrievals whose QC says 'good quality' "
-        "(mandatory QA bits 00) are kept.\n\nA GeoTIFF of LST in K in any CRS is also accepted."
+        "Puts MODIS daily land-surface temperature (MOD11A1 Terra or MYD11A1 Aqua, 1 km) into your project on "
+        "an EASE-Grid 2.0 grid (36, 9, 3 or 1 km), averaged by area. Band 1 is LST in kelvin, band 2 the number "
+        "of valid 1 km cells behind each output cell. With quality control on, only retrievals flagged "
+        "'good quality' are kept.\n\nA GeoTIFF of LST in kelvin in any CRS is accepted too."
     )
     INPUT, LAYER, GRID, QC, EXTENT, OUTPUT = "INPUT", "LAYER", "GRID", "QC", "EXTENT", "OUTPUT"
 
@@ -40,7 +40,7 @@ class LoadModisAlgorithm(SmapdownAlgorithm):
             "A MOD11A1 or MYD11A1 granule, or a raster of LST in K.")
         self.add(QgsProcessingParameterEnum(self.LAYER, self.tr("Layer"), options=LAYERS, defaultValue=0),
                  "Daytime (LST_Day_1km) or night-time (LST_Night_1km) temperature.")
-        self.add(QgsProcessingParameterEnum(self.GRID, self.tr("EASE-Grid 2.0 grid"), options=GRIDS,
+        self.add(QgsProcessingParameterEnum(self.GRID, self.tr("EASE-Grid 2.0 grid"), options=GRID_LABELS,
                                             defaultValue=1),
                  "Output grid: 36, 9, 3 or 1 km.")
         self.add(QgsProcessingParameterBoolean(self.QC, self.tr("Keep only good-quality retrievals"),

@@ -28,12 +28,13 @@ class LoadSmapAlgorithm(SmapdownAlgorithm):
     DISPLAY = "Load SMAP product"
     GROUP = "data"
     HELP = (
-        "Reads a NASA SMAP HDF5 product and writes the chosen variables as bands of a GeoTIFF on the "
-        "exact EASE-Grid 2.0 grid of the product (EPSG:6933; 36 km, 9 km, 3 km or 1 km).\n\n"
-        "Products are recognised from the file's own metadata: SPL1CTB(_E), SPL2SMP(_E, _NRT), "
-        "SPL3SMP(_E), SPL3SMAP, SPL2SMAP, SPL2SMAP_S. Fill values, values outside the documented "
-        "valid range and NaN become nodata (-9999). Each band is named after its variable and "
-        "carries its units."
+        "Puts a NASA SMAP HDF5 product into your project as map layers on its exact EASE-Grid 2.0 grid "
+        "(EPSG:6933; 36 km, 9 km, 3 km or 1 km): one layer per quantity (TB V, TB H, soil moisture, surface "
+        "temperature), each styled and with its units.\n\n"
+        "The product is recognised from the file's own metadata: SPL1CTB(_E), SPL2SMP(_E, _NRT), SPL3SMP(_E), "
+        "SPL3SMAP, SPL2SMAP, SPL2SMAP_S. Fill values, values outside the documented valid range and NaN become "
+        "empty cells (nodata -9999). The written GeoTIFF keeps every chosen variable as a band named after it, "
+        "so 'Downscale' and 'Estimate soil moisture' can read it back."
     )
     INPUT, VARIABLES, PASS, EXTENT, OUTPUT = "INPUT", "VARIABLES", "PASS", "EXTENT", "OUTPUT"
 

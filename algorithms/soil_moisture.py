@@ -31,6 +31,7 @@ from .base import (
 )
 
 GRIDS = ["M03", "M09"]
+GRID_LABELS = ["3 km (M03)", "9 km (M09)"]
 SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
 
 
@@ -43,15 +44,16 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
     NEEDS_TORCH = True
     DEFAULT_MODEL = bundled_model("sm_general.pt")
     HELP = (
-        "Estimates volumetric soil moisture (m³/m³) on the EASE-Grid 2.0 3 km (default) or 9 km grid "
-        "from SMAP 36 km brightness temperature (V, H) and MODIS land-surface temperature, with the "
-        "poster's CNN (inputs: bicubic TB V, TB H, LST and — for the bundled model — the product's own "
-        "36 km soil-moisture retrieval with the vegetation water content and surface temperature it "
-        "used, so INPUT must be an SPL2SMP or SPL3SMP file; one output). Models trained with a static "
-        "ancillary raster of soil texture and land-cover fractions also need it here (STATIC).\n\n"
-        "The bundled model was trained on SIMULATED scenes against an SPL2SMAP_S-like 3 km target; "
-        "its model card (model/sm_general.json) states its held-out ubRMSE. With a REFERENCE "
-        "(SPL2SMAP_S file or raster) a difference map and a report (ubRMSE, RMSE, bias, R) are written."
+        "Estimates soil moisture (m³/m³) on a 3 km (default) or 9 km grid from SMAP 36 km brightness "
+        "temperature and MODIS land-surface temperature, with a convolutional neural network. Choose an SPL2SMP "
+        "or SPL3SMP product (the bundled model also reads the product's own 36 km soil-moisture retrieval, "
+        "vegetation water content and surface temperature) and a MODIS MOD11A1/MYD11A1 day (or an LST raster).\n\n"
+        "With a soil-moisture reference (SPL2SMAP_S) you also get a difference map and a report of ubRMSE, "
+        "RMSE, bias and R, which opens in the Results Viewer.\n\n"
+        "Honest limits: the bundled model was trained on SIMULATED scenes; its model card (model/sm_general.json) "
+        "states its held-out ubRMSE. Frozen ground and cells the product did not retrieve stay empty.\n\n"
+        "Method: the network of a research poster on CNN downscaling of SMAP data (its title is not recorded in "
+        "this plugin), with one output band and no residual connection."
     )
     INPUT, LST, MODEL, GRID, DEVICE, EXTENT = "INPUT", "LST", "MODEL", "GRID", "DEVICE", "EXTENT"
     REFERENCE, OUTPUT, OUTPUT_DIFF, OUTPUT_REPORT = "REFERENCE", "OUTPUT", "OUTPUT_DIFF", "OUTPUT_REPORT"
@@ -68,7 +70,8 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                                             fileFilter="smapdown model (*.pt)"),
                  "A soil-moisture model from 'Train downscaling network' (case soil moisture). Empty: the "
                  "bundled model (trained on simulated scenes).")
-        self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRIDS, defaultValue=0),
+        self.add(QgsProcessingParameterEnum(self.GRID, self.tr("Output grid"), options=GRID_LABELS,
+                                            defaultValue=0),
                  "EASE-Grid 2.0 3 km (M03) or 9 km (M09).")
         device_param(self)
         precision_param(self)
@@ -80,7 +83,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                  "GeoTIFF, band soil_moisture in m³/m³.")
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT_DIFF, self.tr("CNN − reference"),
                                                          optional=True, createByDefault=False),
-                 "Soil moisture minus the reference (m³/m³); needs REFERENCE.")
+                 "Soil moisture minus the reference (m³/m³); needs a 'Soil-moisture reference'.")
         self.add(QgsProcessingParameterFileDestination(self.OUTPUT_REPORT, self.tr("Report"),
                                                        fileFilter="JSON (*.json)", optional=True,
                                                        createByDefault=False),

@@ -25,6 +25,7 @@ from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
 CASES = ["tb", "soil moisture"]
 UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]
 GRIDS = ["M03", "M09"]
+GRID_LABELS = ["3 km (M03)", "9 km (M09)"]
 
 
 class TrainAlgorithm(SmapdownAlgorithm):
@@ -35,20 +36,19 @@ class TrainAlgorithm(SmapdownAlgorithm):
     GROUP = "training"
     NEEDS_TORCH = True
     HELP = (
-        "Trains the poster's CNN: 7 groups of 64 3×3 + 64 dilated 5×5 kernels with ReLU, an output "
-        "3×3 convolution per band, a residual connection from the upsampled 36 km input (case tb); "
-        "mean absolute error loss, Adam (learning rate 1e-4), L2 penalty on the kernels.\n\n"
-        "Case tb: INPUT_LOW are 36 km TB files (SPL3SMP, SPL2SMP, SPL1CTB or V/H rasters), INPUT_HIGH "
-        "the 9 km targets of the same days (SPL3SMAP/SPL2SMAP radar-guided TB, e.g. April–July 2015). "
-        "Case soil moisture: INPUT_LOW are 36 km TB files, INPUT_LST the LST files and INPUT_HIGH "
-        "SPL2SMAP_S soil-moisture files of the same days.\n\n"
-        "By default training is location-specific: one region (EXTENT, or the area all files cover). "
-        "The last VALIDATION_DAYS dates are held out (split by date, never by pixel) and the "
-        "validation MAE is reported against bicubic interpolation. The model file holds the weights "
-        "(loaded without pickle) and a model card (architecture, bands, normalisation from the "
-        "training set, training data and whether it was simulated, scores); a JSON report and a "
-        "loss-curve PNG go beside OUTPUT_REPORT. Cancel stops within one batch and keeps the "
-        "model of the last finished epoch."
+        "Trains your own network for a region: pairs of 36 km SMAP brightness temperature and 9 km targets of "
+        "the same days (case tb: SPL3SMAP/SPL2SMAP radar-guided TB, e.g. April–July 2015), or 36 km TB with MODIS "
+        "LST and SPL2SMAP_S soil moisture (case soil moisture). Give files or folders of them; the model file "
+        "you choose can then be used in 'Downscale' or 'Estimate soil moisture'.\n\n"
+        "By default the model is location-specific: it learns one region (the extent, or the area all files "
+        "cover) and applies only there. The last 'Validation days' dates are held out (split by date, never by "
+        "pixel) and its error is reported against bicubic interpolation. The model file holds the weights "
+        "(loaded without pickle) and a model card saying what it was trained on; a JSON report and a loss-curve "
+        "PNG go beside the 'Training report'. Cancel keeps the model of the last finished epoch.\n\n"
+        "Method: the network of a research poster on downscaling SMAP brightness temperature with a CNN (its "
+        "title is not recorded in this plugin): 7 groups of 64 3×3 and 64 dilated 5×5 kernels with ReLU, a 3×3 "
+        "output convolution per band, a residual connection from the upsampled 36 km input (case tb); mean "
+        "absolute error loss, Adam (learning rate 1e-4), an L2 penalty on the kernels."
     )
 
     def initAlgorithm(self, config=None) -> None:
@@ -69,7 +69,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "(STATIC) wherever it is applied.", advanced=True)
         self.add(QgsProcessingParameterEnum("CASE", self.tr("Case"), options=CASES, defaultValue=0),
                  "tb: 36 km → 9 km brightness temperature; soil moisture: TB + LST → soil moisture.")
-        self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
+        self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRID_LABELS, defaultValue=0),
                  "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
         self.add(QgsProcessingParameterBoolean("SM_ANCILLARY", self.tr("Soil moisture: 36 km retrieval as input"),
                                                defaultValue=True),
@@ -89,12 +89,12 @@ class TrainAlgorithm(SmapdownAlgorithm):
         for name, text in (("START", "First date"), ("END", "Last date")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
                                                     optional=True),
-                     "Only days in [START, END] are used (e.g. the radar period 2015-04-13..2015-07-07).")
+                     "Only days from First date to Last date are used (e.g. the radar period 2015-04-13..2015-07-07).")
         self.add(QgsProcessingParameterNumber("VALIDATION_DAYS", self.tr("Validation days"), minValue=0,
                                               defaultValue=5),
                  "The last N dates are held out for validation (never trained on).")
         self.add(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), minValue=1, defaultValue=20),
-                 "Passes of PATCHES_PER_EPOCH random patches.")
+                 "Passes over 'Patches per epoch' random patches.")
         self.add(QgsProcessingParameterNumber("LEARNING_RATE", self.tr("Learning rate"),
                                               QgsProcessingParameterNumber.Double, defaultValue=1e-4, minValue=0),
                  "Adam learning rate (the poster: 1e-4).")
@@ -114,7 +114,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterNumber("PATCH", self.tr("Patch size (fine pixels)"), minValue=8,
                                               defaultValue=32), "Side of a training patch.", advanced=True)
         self.add(QgsProcessingParameterBoolean("RESUME", self.tr("Resume from the checkpoint"), defaultValue=False),
-                 "Continue an interrupted training from OUTPUT_MODEL.ckpt (written after every epoch).",
+                 "Continue an interrupted training from the checkpoint beside the model file (<model>.pt.ckpt, "
+                 "written after every epoch).",
                  advanced=True)
         self.add(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"),
                                                        fileFilter="smapdown model (*.pt)"),
@@ -124,8 +125,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "Per-epoch history and validation scores as JSON, and a loss-curve PNG beside it.")
         self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber("EPOCHS_DONE", self.tr("Epochs finished")))
-        for n in ("VAL_MAE_CNN_1", "VAL_MAE_CNN_2", "VAL_MAE_BICUBIC_1", "VAL_MAE_BICUBIC_2"):
-            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{n} (band 1 / 2, physical units)")))
+        for n, text in (("VAL_MAE_CNN_1", "Validation MAE of the CNN, first output band"),
+                        ("VAL_MAE_CNN_2", "Validation MAE of the CNN, second output band"),
+                        ("VAL_MAE_BICUBIC_1", "Validation MAE of bicubic interpolation, first output band"),
+                        ("VAL_MAE_BICUBIC_2", "Validation MAE of bicubic interpolation, second output band")):
+            self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{text} (K or m³/m³)")))
 
     def _date(self, parameters, name, context) -> dt.date | None:
         if parameters.get(name) in (None, ""):

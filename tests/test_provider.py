@@ -26,3 +26,37 @@ def test_provider_registered_once_with_groups(provider):
             assert p.help(), f"{name}.{p.name()} has no help"
     ids = [p.id() for p in QgsApplication.processingRegistry().providers()]
     assert ids.count("smapdown") == 1
+
+
+def test_help_pages_urls_and_texts_a_user_reads(provider):
+    import re
+    from pathlib import Path
+
+    from qgis.core import QgsProcessingParameterEnum
+
+    from smapdown.algorithms.base import plugin_metadata
+
+    root = Path(__file__).resolve().parents[1]
+    repo = plugin_metadata("repository")
+    assert repo
+    algs = {a.name(): a for a in provider.algorithms()}
+    for name in EXPECTED:
+        alg = algs[name]
+        assert alg.helpUrl() == f"{repo}/blob/main/docs/algorithms/{name}.md"
+        page = (root / "docs" / "algorithms" / f"{name}.md").read_text()
+        help_text = alg.shortHelpString()
+        ids = {p.name() for p in alg.parameterDefinitions()} | {o.name() for o in alg.outputDefinitions()}
+        ids -= {"MAE", "RMSE", "BIAS", "UBRMSE", "PSNR", "SSIM"}  # metric names, also the words users know
+        shown = [w for w in re.findall(r"(?<![-\w])[A-Z][A-Z0-9_]{3,}\b", help_text) if w in ids]
+        assert not shown, f"{name}: the help panel names parameter ids {shown}"
+        first = help_text.split("\n")[0].lower()
+        assert not first.startswith(("trains the poster", "subtracts", "reads a nasa")), first
+        for p in alg.parameterDefinitions():
+            assert "(optional)" not in p.description().lower(), p.description()
+            assert p.description() in page, f"{name}: page lacks {p.description()}"
+            ids_in_help = [w for w in re.findall(r"(?<![-\w])[A-Z][A-Z0-9_]{3,}\b", p.help()) if w in ids]
+            assert not ids_in_help, f"{name}.{p.name()} help names {ids_in_help}"
+            if isinstance(p, QgsProcessingParameterEnum):
+                for option in p.options():
+                    if re.fullmatch(r"M\d\d", option):
+                        raise AssertionError(f"{name}.{p.name()}: grid option {option} without km")
