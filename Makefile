@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test demo lint bench clean package
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +20,10 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# build/smapdown-<version>.zip for QGIS's "Install from ZIP" (only what runs in QGIS; stdlib only)
+package:
+	python3 scripts/package.py
 
 clean:
 	rm -rf build demo-output .pytest_cache

@@ -93,13 +93,55 @@ def resource_path(*parts: str) -> str:
     return os.path.join(PLUGIN_DIR, "resources", *parts)
 
 
+def torch_install_command(platform: str, prefix: str, version: tuple[int, int],
+                          externally_managed: bool, python: str = "") -> str:
+    """The command that installs PyTorch into the Python QGIS runs, for a person to copy.
+
+    ``prefix`` is that Python's ``sys.prefix`` (inside QGIS ``sys.executable`` is the QGIS program itself,
+    so it cannot tell). Windows (OSGeo4W or the standalone installer): the OSGeo4W Shell's ``python``.
+    macOS: the ``python3`` inside the QGIS app bundle. Linux: ``<prefix>/bin/python3``; where that Python is the
+    distribution's own and refuses pip (PEP 668, "externally managed"), a venv on it with the system packages,
+    put first on PATH when QGIS starts (QGIS's Python then takes its prefix from it).
+    """
+    major, minor = version
+    if python:
+        prefix = ""
+    if platform.startswith("win"):
+        return ("open the OSGeo4W Shell (Start menu → QGIS → OSGeo4W Shell, or OSGeo4W.bat in the QGIS "
+                "folder) and run:  python -m pip install torch \"numpy<2\"")
+    py = python or (f"{prefix.rstrip('/')}/bin/python{major}.{minor}" if platform == "darwin" else
+                    f"{prefix.rstrip('/')}/bin/python3")
+    if platform == "darwin":
+        return f"in Terminal run:  \"{py}\" -m pip install torch \"numpy<2\""
+    if externally_managed:
+        return (f"make a venv on {py} (the system's Python, which refuses pip) and start QGIS with it first on "
+                f"PATH:  {py} -m venv --system-site-packages ~/qgis-torch && "
+                "~/qgis-torch/bin/pip install torch \"numpy<2\" && PATH=~/qgis-torch/bin:$PATH qgis")
+    return f"run:  {py} -m pip install torch \"numpy<2\""
+
+
 def torch_missing_reason() -> str | None:
-    """Why torch cannot be used in this QGIS's Python, or None when it can."""
-    if importlib.util.find_spec("torch") is None:
-        return ("PyTorch is not installed in the Python that QGIS uses "
-                f"({sys.executable}). Install it, e.g. `python3 -m pip install torch` in that "
-                "environment, then restart QGIS.")
-    return None
+    """Why torch cannot be used in this QGIS's Python, with the command that fixes it; None when it can."""
+    if importlib.util.find_spec("torch") is not None:
+        return None
+    prefix = sys.prefix
+    managed = os.path.exists(os.path.join(sys.base_prefix, "lib", f"python{sys.version_info[0]}."
+                                          f"{sys.version_info[1]}", "EXTERNALLY-MANAGED")) and \
+        sys.prefix == sys.base_prefix
+    python = ""
+    if sys.platform == "darwin":  # the QGIS app bundle: Contents/MacOS/bin/python3 beside the QGIS program
+        from qgis.core import QgsApplication
+
+        for candidate in (os.path.join(QgsApplication.applicationDirPath(), "bin", "python3"),
+                          os.path.join(prefix, "bin", f"python{sys.version_info[0]}.{sys.version_info[1]}")):
+            if os.path.exists(candidate):
+                python = candidate
+                break
+    command = torch_install_command(sys.platform, prefix, sys.version_info[:2], managed, python)
+    return ("This algorithm needs PyTorch, which is not installed in the Python that QGIS runs "
+            f"(Python {sys.version_info[0]}.{sys.version_info[1]} at {prefix}). To install it, {command}; "
+            "then restart QGIS. The loaders, simulation and difference work without it. More in the "
+            "plugin's README, section 'PyTorch in QGIS's Python'.")
 
 
 _GDAL_PREFIX = re.compile(r'^[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*:"(?P<path>[^"]+)"')
