@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test demo lint bench clean package
+.PHONY: setup test demo lint bench clean package fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,10 @@ demo: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# more generated cases for the readers, model loader and grid maths (tests/test_fuzz.py, hypothesis profile "fuzz")
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -s tests/test_fuzz.py
 
 bench: setup
 	$(PY) bench/run.py
