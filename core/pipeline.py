@@ -743,6 +743,7 @@ def _by_date(paths: Sequence[str], read, feedback: Feedback = SILENT) -> dict[dt
     """Scenes by date; files without valid data (swath gaps, frozen soil) are skipped with a log line."""
     out: dict[dt.date, Scene] = {}
     for p in paths:
+        feedback.check()
         try:
             s = read(p)
         except NoDataError as exc:
@@ -845,6 +846,7 @@ def tb_training_data(low: Sequence[str], high: Sequence[str], extent=None, exten
         h = highs[d]
         ys.append(np.stack([regrid(h.by_role(r).data, h.grid, grid9) for r in ("tb_v", "tb_h")]))
         feedback.progress(100.0 * (i + 1) / len(dates))
+        feedback.check()
     snames: list[str] = []
     if static_path:  # the same static bands every day, over every pixel some day's target covers
         covered = np.isfinite(np.stack(ys)).any(axis=(0, 1))
@@ -894,6 +896,7 @@ def sm_training_data(low: Sequence[str], lst: Sequence[str], target: Sequence[st
     for i, d in enumerate(dates):
         xs.append(sm_inputs(scene_on(lows[d], grid36), lsts[d].by_role("lst").data, grid, names, static))
         feedback.progress(100.0 * (i + 1) / len(dates))
+        feedback.check()
     data = TrainingData(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32), dates,
                         list(names), ["soil_moisture"], [_SM_UNITS.get(n, "1") for n in names], ["m3/m3"])
     return data, grid, provenance(grid36, dates, {"input": [lows[d] for d in dates],
