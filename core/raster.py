@@ -157,13 +157,24 @@ def read_ease_raster(path: str) -> RasterData:
     if grid is None:
         raise InputError(f"{path}: raster's pixels are not aligned with an EASE-Grid 2.0 grid "
                          f"(M36/M09/M03/M01); geotransform {ds.GetGeoTransform()}")
+    if ds.RasterCount < 1:
+        raise InputError(f"{path}: the raster has no bands")
     arrays, names, units = [], [], []
     for i in range(1, ds.RasterCount + 1):
         b = ds.GetRasterBand(i)
-        a = b.ReadAsArray().astype(np.float32)
+        try:
+            raw = b.ReadAsArray()
+        except RuntimeError as exc:  # truncated or damaged blocks
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else "GDAL read error"
+            raise InputError(f"{path}: band {i} cannot be read; the file is truncated or damaged ({why})") from None
+        if raw is None:
+            raise InputError(f"{path}: band {i} cannot be read")
+        with np.errstate(invalid="ignore", over="ignore"):
+            a = raw.astype(np.float32)
         nd = b.GetNoDataValue()
-        if nd is not None:
-            a[a == np.float32(nd)] = np.nan
+        if nd is not None and np.isfinite(nd):
+            with np.errstate(invalid="ignore", over="ignore"):
+                a[a == np.float32(nd)] = np.nan
         a[~np.isfinite(a)] = np.nan
         arrays.append(a)
         names.append(b.GetDescription() or f"band{i}")

@@ -250,6 +250,16 @@ def build_model(card: dict, where: str) -> DownscaleCNN:
 
 def load_state(model: DownscaleCNN, state: object, where: str) -> None:
     """``load_state_dict(strict=True)``, turning a mismatch into a :class:`ModelError` that names it."""
+    check_shapes(model, state, where)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelError(f"{where}: the weights do not match the card's architecture ({exc}).") from None
+
+
+def check_shapes(model: DownscaleCNN, state: object, where: str) -> None:
+    """:class:`ModelError` naming the problem when ``state`` is not a dict of finite tensors with exactly the
+    names and shapes of ``model``'s (which may live on the meta device: nothing is allocated)."""
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelError(f"{where}: the weights are not a dictionary of tensors.")
     bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
@@ -270,10 +280,6 @@ def load_state(model: DownscaleCNN, state: object, where: str) -> None:
         if wrong:
             parts.append(f"{len(wrong)} shape mismatch(es) (e.g. {wrong[0]})")
         raise ModelError(f"{where}: the weights do not match the card's architecture: {'; '.join(parts)}.")
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ModelError(f"{where}: the weights do not match the card's architecture ({exc}).") from None
 
 
 def read_card(path: str | os.PathLike) -> dict:
@@ -300,6 +306,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[DownscaleC
     where = f"Model file {Path(path)}"
     payload = read_payload(path)
     card = _card_of(payload, where)
+    with torch.device("meta"):  # check the weights against the card before allocating a network of its size
+        check_shapes(build_model(card, where), payload.get("state_dict"), where)
     model = build_model(card, where)
     load_state(model, payload.get("state_dict"), where)
     return model.to(resolve_device(device)).eval(), card
