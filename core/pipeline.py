@@ -398,6 +398,16 @@ def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) ->
     return np.where(np.isfinite(fine), out, np.nan), clipped
 
 
+def bounded_tb36(tb36: np.ndarray) -> tuple[np.ndarray, int]:
+    """36 km TB (V, H) raised to the open-water floor / lowered to the ceiling — what the 9 km output's block
+    means reproduce — and how many cells were outside (water-corrected TB over open water can fall below
+    any natural emission)."""
+    lo = np.asarray(TB_FLOOR, np.float64)[:, None, None]
+    with _quiet():
+        outside = int(np.count_nonzero((tb36 < lo) | (tb36 > TB_CEILING)))
+    return np.where(np.isfinite(tb36), np.clip(tb36, lo, TB_CEILING), np.nan).astype(np.float32), outside
+
+
 def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float:
     """Largest |mean of a valid fine block − its coarse value| (K), over blocks valid in both."""
     c, h, w = fine.shape
@@ -457,7 +467,8 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     result.metrics["mean_preservation"] = {
         "max_abs_block_mean_minus_36km_K_without": raw_err,
         "applied": mean_preserve,
-        "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, tb36, 4),
+        "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, bounded_tb36(tb36)[0], 4),
+        "input_36km_cells_outside_physical_bounds": bounded_tb36(tb36)[1],
         "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K":
         f"V {TB_FLOOR[0]:g}–{TB_CEILING:g}, H {TB_FLOOR[1]:g}–{TB_CEILING:g}",
     }
@@ -492,8 +503,8 @@ def tb_metrics(cnn: np.ndarray, base: np.ndarray, ref: np.ndarray, label: str,
 
 
 def _tta_spread(model, card, base, tile, device, feedback, tb36) -> np.ndarray:
-    """Per-pixel std (K) over the 8 flips/rotations of the input (test-time augmentation)."""
-    from ..model.inference import mean_preserve as preserve
+    """Per-pixel std (K) over the 8 flips/rotations of the input (test-time augmentation), each prediction
+    bounded and mean-preserved exactly as the output is (:func:`physical_tb`)."""
     from ..model.inference import predict_tiled
 
     preds = []
@@ -506,9 +517,8 @@ def _tta_spread(model, card, base, tile, device, feedback, tb36) -> np.ndarray:
             if flip:
                 y = y[:, :, ::-1]
             y = np.rot90(y, -k, axes=(1, 2))
-            if tb36 is not None:
-                y = preserve(np.ascontiguousarray(y), tb36, 4)
-            preds.append(np.ascontiguousarray(y))
+            y, _ = physical_tb(np.ascontiguousarray(y), tb36)
+            preds.append(y)
             feedback.check()
     return np.std(np.stack(preds), axis=0).astype(np.float32)
 

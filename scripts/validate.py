@@ -4,7 +4,7 @@
                          144 km, brought back to 36 km by bicubic, by repetition and by CNNs trained in
                          simulation for the 144 -> 36 km step (TB only; TB + the file's own land-cover and
                          water fractions), scored against the real 36 km TB on land cells.
-  validate.py realstats  statistics of the real half-orbit (semivariogram at 36/108/180 km lags by land cover,
+  validate.py stats      statistics of the real half-orbit (semivariogram at 36/108/180 km lags by land cover,
                          V-H difference) next to the same statistics of simulated 36 km TB.
   validate.py bound      the default TB model applied 36 -> 9 km to the real half-orbit: pixels below the
                          emission of open water.
@@ -178,7 +178,8 @@ def region_window(lat: float, lon: float, size: int) -> Grid:
     return region_grid(world_spec(("", lat, lon, "", "", 0), size))
 
 
-def train_wald(data, variant: str, regions: list[tuple], epochs: int, out: str, bf16: bool) -> dict:
+def train_wald(data, variant: str, regions: list[tuple], epochs: int, out: str, bf16: bool,
+               features: int = 32) -> dict:
     """Train a 144 -> 36 km model in simulation (the recipe of the truth-trained general models)."""
     from smapdown.model.io import save_model
     from smapdown.model.train import TrainConfig, split_by_date, train
@@ -187,7 +188,7 @@ def train_wald(data, variant: str, regions: list[tuple], epochs: int, out: str, 
     days = len(set(data.dates))
     tr, val = split_by_date(data, max(1, days // 5))
     cfg = TrainConfig(epochs=epochs, patches_per_epoch=256, batch_size=16, patch=data.inputs.shape[-1], seed=0,
-                      bf16=bf16)
+                      bf16=bf16, features=features)
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
         "case": f"tb-wald-144-36 ({variant})", "data": "simulated", "target": "simulated observed 36 km TB",
         "input": "4 x 4 block mean of the simulated observed 36 km TB (144 km), bicubic",
@@ -221,7 +222,7 @@ def run_wald(args) -> dict:
                 data, _ = wald_sim_data(regions, args.days, args.size, True)
                 print(f"simulated {len(regions)} regions of {args.size}x{args.size} cells in {time.time() - t:.0f} s")
             trained[variant] = train_wald(data if with_static else only_tb(data), variant, regions, args.epochs,
-                                          out, args.bf16)
+                                          out, args.bf16, args.features)
         static = inp["static36"] if with_static else None
         preds[f"CNN, {variant} (trained in simulation)"] = apply_model(out, inp["tb144"], static, WALD_FACTOR)
     if args.bundled:
@@ -233,16 +234,244 @@ def run_wald(args) -> dict:
     return res
 
 
+# --- statistics of the real file and of the simulator ------------------------------------------------------------
+LAGS = (1, 3, 5)  # 36 km cells: 36, 108, 180 km
+COVER_NAMES = ("bare", "grassland", "cropland", "forest", "urban")
+STAT_MAX_WATER = 0.1  # cells for land statistics: open water below 10 %
+
+
+def semivariogram(tb: np.ndarray, keep: np.ndarray, lag: int) -> float:
+    """γ(lag) = ½ mean (z(x) − z(x + lag))² over row and column pairs whose first cell is in ``keep`` and whose
+    both cells are valid land (K²)."""
+    d = []
+    for a, b, k in ((tb[:, :-lag], tb[:, lag:], keep[:, :-lag]), (tb[:-lag], tb[lag:], keep[:-lag])):
+        ok = k & np.isfinite(a) & np.isfinite(b)
+        d.append((a - b)[ok])
+    x = np.concatenate(d)
+    return float(0.5 * np.mean(x ** 2)) if x.size >= 30 else float("nan")
+
+
+def field_stats(tb: np.ndarray, water: np.ndarray, cover: np.ndarray) -> dict:
+    """Semivariogram at LAGS and V−H by dominant land cover over land cells (water < STAT_MAX_WATER)."""
+    land = np.isfinite(water) & (water < STAT_MAX_WATER)
+    dom = np.argmax(np.where(np.isfinite(cover), cover, -1), axis=0)
+    out = {}
+    for k, name in [(-1, "all land")] + list(enumerate(COVER_NAMES)):
+        keep = land & ((dom == k) if k >= 0 else True)
+        if keep.sum() < 20:
+            continue
+        row = {"cells": int(keep.sum())}
+        for b, pol in enumerate("VH"):
+            for lag in LAGS:
+                row[f"gamma_{pol}_{36 * lag}km_K2"] = semivariogram(tb[b], keep & land, lag)
+        vh = (tb[0] - tb[1])[keep & np.isfinite(tb).all(axis=0)]
+        row["v_minus_h_mean_K"], row["v_minus_h_std_K"] = float(vh.mean()), float(vh.std())
+        out[name] = row
+    return out
+
+
+def real_stats(path: str) -> dict:
+    """Statistics of the real half-orbit's 36 km TB (tb_*_corrected, as smapdown reads it)."""
+    scene = pipeline.read_tb36(path)
+    tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float64)
+    _, cov = landcover.read_product_cover(path, scene.grid)
+    cover = np.stack([cov[b] for b in landcover.COVER_BANDS[:5]])
+    return field_stats(tb, cov["static_water"], cover)
+
+
+def sim_stats(specs: list[tuple], days: int) -> dict:
+    """The same statistics on simulated observed 36 km TB (the SPL3SMP-like files of tb-truth's regions),
+    plus the sub-cell std of the true 9 km TB and the radar-guided 9 km TB against the truth."""
+    from train_bundled import region_files, region_grid, same_day
+
+    from smapdown.core.raster import read_ease_raster
+    from smapdown.model.inference import upsample
+
+    tbs, waters, covers = [], [], []
+    sub = {"land": [], "water": []}
+    ap = {"tb_v": np.zeros(3), "tb_h": np.zeros(3)}  # sum |AP - truth|, sum |bicubic - truth|, n
+    corr = {"tb_v": [], "tb_h": []}
+    for spec in specs:
+        files, var = region_files(*spec, days)
+        for k in sub:
+            sub[k].append([var[k]["tb_v"], var[k]["tb_h"]] if var[k]["cells"] else [np.nan, np.nan])
+        region = region_grid(spec)
+        st = pipeline.read_static(files["static"][0], region)
+        water = st["static_water"]
+        cover = np.stack([st[b] for b in landcover.COVER_BANDS[:5]])
+        grid9 = region.refine("M09")
+        water9 = pipeline.read_static(files["static"][0], grid9)["static_water"]
+        for i in range(0, len(files["low"]), 2):
+            scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+            tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float64)
+            tbs.append(tb)
+            waters.append(water)
+            covers.append(cover)
+            truth = read_ease_raster(same_day(files["truth"], scene.date))
+            radar = pipeline.read_reference(same_day(files["high"], scene.date), grid9, ["tb_v", "tb_h"])[0]
+            bic = upsample(tb.astype(np.float32), 4, "bicubic")
+            for b, band in enumerate(("tb_v", "tb_h")):
+                t = pipeline.regrid(truth.arrays[b], truth.grid, grid9)
+                ok = np.isfinite(t) & np.isfinite(radar[b]) & np.isfinite(bic[b]) & (water9 < 0.5)
+                ap[band] += [np.abs(radar[b] - t)[ok].sum(), np.abs(bic[b] - t)[ok].sum(), ok.sum()]
+                rep = upsample(tb[b:b + 1].astype(np.float32), 4, "nearest")[0]
+                if ok.sum() > 50:  # sub-cell pattern: departure from the 36 km value
+                    corr[band].append(np.corrcoef((radar[b] - rep)[ok], (t - rep)[ok])[0, 1])
+    # stack regions side by side with a NaN column between them so that no pair crosses two regions
+    pad = lambda arrs, c: np.concatenate([np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, 0), (0, 1)],  # noqa: E731
+                                                 constant_values=np.nan) for a in arrs], axis=-1)
+    out = field_stats(pad(tbs, 2), pad(waters, 1), pad(covers, 5))
+    s = np.array(sub["land"], float)
+    w = np.array(sub["water"], float)
+    extra = {"subcell_std_true_tb9_land_K": [float(np.nanmean(s[:, 0])), float(np.nanmean(s[:, 1]))],
+             "subcell_std_true_tb9_water_cells_K": [float(np.nanmean(w[:, 0])), float(np.nanmean(w[:, 1]))],
+             "active_passive_vs_truth_mae_ratio_to_bicubic": [ap[b][0] / ap[b][1] for b in ("tb_v", "tb_h")],
+             "active_passive_subcell_pattern_corr_with_truth": [float(np.nanmedian(corr[b])) for b in corr],
+             "regions": len(specs)}
+    return {"by_cover": out, **extra}
+
+
+def run_stats(args) -> dict:
+    from train_bundled import WORLD_TRAIN, world_spec
+
+    res = {}
+    path = real_file()
+    if path is not None:
+        res["real"] = real_stats(path)
+        res["real_file"] = os.path.basename(path)
+    res["simulated"] = sim_stats([world_spec(e) for e in WORLD_TRAIN[: args.regions]], args.stat_days)
+    res["simulator_constants"] = {"radar_kp_3km_vv": simulate.KP_3KM,
+                                  "radar_noise_3km_vv_dB": 10 * np.log10(1 + simulate.KP_3KM),
+                                  "nedt_36km_K": simulate.NEDT_K, "footprint_fwhm_km": simulate.FOOTPRINT_FWHM_KM}
+    return res
+
+
+def run_bound(args) -> dict:
+    """The default (or ``--model``) TB model on the real half-orbit 36 -> 9 km, as `downscale` runs it: how many
+    9 km pixels the CNN itself put below the open-water floor, how many the output has (must be 0), and how
+    many 36 km input cells already lie below it (water-corrected TB over open water; raised to the floor)."""
+    path = real_file()
+    if path is None:
+        raise SystemExit("the real half-orbit is absent (../shared/data/real/smap)")
+    model = args.model or pipeline.DEFAULT_TB_MODEL
+    scene = pipeline.read_tb36(path)
+    t = time.time()
+    res = pipeline.downscale(scene, model, bf16=True)
+    floor = pipeline.TB_FLOOR
+    out = {"model": os.path.relpath(model, ROOT), "file": os.path.basename(path), "seconds": time.time() - t,
+           "floor_K": list(floor), "cnn_pixels_outside_bounds_before_clipping":
+           res.metrics["mean_preservation"]["pixels_clipped_to_physical_bounds"]}
+    for b, pol in enumerate("VH"):
+        inp = scene.by_role(f"tb_{pol.lower()}").data
+        out[f"input_36km_cells_below_floor_{pol}"] = int(np.sum(inp < floor[b]))
+        out[f"output_9km_pixels_below_floor_{pol}"] = int(np.sum(res.cnn[b] < floor[b]))
+        out[f"output_9km_pixels_below_100K_{pol}"] = int(np.sum(res.cnn[b] < 100.0))
+        out[f"output_9km_valid_pixels_{pol}"] = int(np.isfinite(res.cnn[b]).sum())
+    return out
+
+
+def _load(name: str) -> dict | None:
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_tables(gates: dict[str, str]) -> str:
+    """docs/validation_tables.md from the JSON results under build/validation (and the gate files of the
+    models named in ``gates``: label → path of a *_gate.json written by train_bundled tb-truth)."""
+    lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
+             "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
+    wald = _load("wald.json")
+    if wald:
+        lines += ["## Wald's protocol on the real half-orbit (144 → 36 km)", "",
+                  f"File `{wald['file']}`: real 36 km TB aggregated 4 × 4 to 144 km, brought back to 36 km, scored "
+                  f"against the real 36 km TB on {wald['cells']} land cells (static water fraction < "
+                  f"{LAND_MAX_WATER}). Ratio = MAE ÷ bicubic MAE.", "",
+                  "| method | MAE V (K) | ratio V | MAE H (K) | ratio H |", "|---|---|---|---|---|"]
+        for k, v in wald["methods"].items():
+            lines.append(f"| {k} | {v['mae_v']:.2f} | {v['ratio_v']:.3f} | {v['mae_h']:.2f} | {v['ratio_h']:.3f} |")
+        lines.append("")
+    for label, path in gates.items():
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            g = json.load(f)
+        p = g["unseen_regions_pooled"]
+        lines += [f"## {label}: unseen simulated regions, 36 → 9 km, against the simulated TRUE 9 km TB", "",
+                  f"{g['data']}; {g['days_per_region']} days per region. Ratio = CNN MAE ÷ bicubic MAE "
+                  "(CNN with mean preservation and physical bounds, as `downscale` runs it).", "",
+                  "| region | climate, water | ratio V | ratio H | 36 km repeated V / H | CNN MAE V / H (K) | "
+                  "CNN vs radar-guided V / H (K, agreement) |", "|---|---|---|---|---|---|---|"]
+        for name, r in [*g["unseen_regions"].items(), ("**pooled**", {"climate": "", "water": "", **p})]:
+            v, h = r["tb_v"], r["tb_h"]
+            lines.append(f"| {name} | {r['climate']} {r['water']} | {v['ratio']:.3f} | {h['ratio']:.3f} | "
+                         f"{v['repeated_ratio']:.3f} / {h['repeated_ratio']:.3f} | {v['cnn_mae_K']:.2f} / "
+                         f"{h['cnn_mae_K']:.2f} | {v['cnn_mae_vs_radar_guided_K']:.2f} / "
+                         f"{h['cnn_mae_vs_radar_guided_K']:.2f} |")
+        lines.append("")
+    bound = _load("bound.json")
+    if bound:
+        lines += ["## Real half-orbit, 36 → 9 km: pixels below the emission of calm open water", "",
+                  f"Model `{bound['model']}` on `{bound['file']}` as `downscale` runs it (bf16). Floor V "
+                  f"{bound['floor_K'][0]} K, H {bound['floor_K'][1]} K (docs/validation.md).", "",
+                  "| | V | H |", "|---|---|---|"]
+        for key, what in (("output_9km_pixels_below_floor", "output pixels below the floor"),
+                          ("output_9km_pixels_below_100K", "output pixels below 100 K"),
+                          ("input_36km_cells_below_floor", "input 36 km cells below the floor (raised to it)"),
+                          ("output_9km_valid_pixels", "valid output pixels")):
+            lines.append(f"| {what} | {bound[key + '_V']} | {bound[key + '_H']} |")
+        lines += ["", f"Pixels the CNN itself put outside the bounds before clipping (both bands): "
+                  f"{bound['cnn_pixels_outside_bounds_before_clipping']}.", ""]
+    stats = _load("stats.json")
+    if stats:
+        lines += ["## Spatial statistics of 36 km TB: real half-orbit vs simulator", "",
+                  "Semivariogram γ (K²) of 36 km TB at 36 / 108 / 180 km lags and V − H (K), land cells (open water "
+                  f"< {STAT_MAX_WATER}) by dominant cover. Real: `{stats.get('real_file', 'absent')}` "
+                  f"(tb_*_corrected). Simulated: the observed 36 km TB of {stats['simulated']['regions']} "
+                  "tb-truth training regions (8 × 8 cells each, every second day).", "",
+                  "| source | cover | cells | γV 36 / 108 / 180 | γH 36 / 108 / 180 | V − H mean ± std |",
+                  "|---|---|---|---|---|---|"]
+        for src, rows in (("real", stats.get("real", {})), ("simulated", stats["simulated"]["by_cover"])):
+            for cov, r in rows.items():
+                gv = " / ".join(f"{r[f'gamma_V_{36 * lag}km_K2']:.0f}" for lag in LAGS)
+                gh = " / ".join(f"{r[f'gamma_H_{36 * lag}km_K2']:.0f}" for lag in LAGS)
+                lines.append(f"| {src} | {cov} | {r['cells']} | {gv} | {gh} | {r['v_minus_h_mean_K']:.1f} ± "
+                             f"{r['v_minus_h_std_K']:.1f} |")
+        sim = stats["simulated"]
+        lines += ["", "| simulated statistic | V | H |", "|---|---|---|",
+                  "| sub-cell std of the true 9 km TB in 36 km land cells (K) | "
+                  f"{sim['subcell_std_true_tb9_land_K'][0]:.1f} | {sim['subcell_std_true_tb9_land_K'][1]:.1f} |",
+                  "| same, 36 km cells with open water (K) | "
+                  f"{sim['subcell_std_true_tb9_water_cells_K'][0]:.1f} | "
+                  f"{sim['subcell_std_true_tb9_water_cells_K'][1]:.1f} |",
+                  "| radar-guided 9 km TB vs truth: MAE ÷ bicubic MAE (land) | "
+                  f"{sim['active_passive_vs_truth_mae_ratio_to_bicubic'][0]:.2f} | "
+                  f"{sim['active_passive_vs_truth_mae_ratio_to_bicubic'][1]:.2f} |",
+                  "| radar-guided sub-cell pattern: median correlation with the true one | "
+                  f"{sim['active_passive_subcell_pattern_corr_with_truth'][0]:.2f} | "
+                  f"{sim['active_passive_subcell_pattern_corr_with_truth'][1]:.2f} |", ""]
+    text = "\n".join(lines)
+    path = os.path.join(ROOT, "docs", "validation_tables.md")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["wald", "realstats", "bound", "all"])
+    ap.add_argument("what", choices=["wald", "stats", "bound", "tables", "all"])
+    ap.add_argument("--stat-days", type=int, default=20, help="stats: days of the tb-truth region files")
     ap.add_argument("--regions", type=int, default=40, help="simulated training regions (Wald models)")
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--size", type=int, default=24, help="M36 cells per side of a simulated Wald region")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--bf16", action="store_true")
+    ap.add_argument("--features", type=int, default=32, help="wald: width of the 144 -> 36 km networks")
     ap.add_argument("--reuse", action="store_true", help="reuse trained Wald models under build/validation")
-    ap.add_argument("--bundled", action="store_true", help="also score the bundled default model")
+    ap.add_argument("--bundled", action="store_true", help="wald: also score the bundled default model")
+    ap.add_argument("--model", help="bound: the TB model to check (default: the bundled default)")
     args = ap.parse_args(argv)
     os.makedirs(OUT, exist_ok=True)
     if args.what in ("wald", "all"):
@@ -252,6 +481,22 @@ def main(argv: list[str] | None = None) -> None:
         for k, v in res["methods"].items():
             print(f"{k:60s} V {v['mae_v']:.2f} K ({v['ratio_v']:.3f})  H {v['mae_h']:.2f} K ({v['ratio_h']:.3f})")
         print(f"{res['cells']} real land cells")
+    if args.what in ("bound", "all"):
+        res = run_bound(args)
+        with open(os.path.join(OUT, "bound.json"), "w") as f:
+            json.dump(json_safe(res), f, indent=1)
+        print(json.dumps(json_safe(res), indent=1))
+    if args.what in ("stats", "all"):
+        res = run_stats(args)
+        with open(os.path.join(OUT, "stats.json"), "w") as f:
+            json.dump(json_safe(res), f, indent=1)
+        print(json.dumps(json_safe(res), indent=1)[:4000])
+    if args.what in ("tables", "all"):
+        sim = os.path.join(ROOT, "build", "sim")
+        print("wrote", write_tables({"TB-only truth-trained model (`train_bundled.py tb-truth`)":
+                                     os.path.join(sim, "tb_truth_gate.json"),
+                                     "TB + land-cover/water model (`train_bundled.py tb-truth --cover`)":
+                                     os.path.join(sim, "tb_truth_cover_gate.json")}))
 
 
 if __name__ == "__main__":
