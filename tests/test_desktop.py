@@ -107,6 +107,13 @@ def test_loadsmap_one_layer_per_quantity_units_in_names_and_legends(desktop):
     assert sm["legend"][0] == "0 m³/m³"
 
 
+def test_styled_layers_render(desktop):
+    report, log = desktop
+    canvas = report["canvas"]
+    assert Path(canvas["png"]).stat().st_size > 5000
+    assert all(n > 5 for n in canvas["distinct_colours"]), canvas  # a colour ramp, not one flat colour
+
+
 def test_chain_load_downscale_difference_uses_project_layers(desktop):
     report, log = desktop
     diff = [r for r in report["runs"] if r["alg"] == "difference"][0]
@@ -165,8 +172,10 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
         print("RUN", alg, json.dumps(entry, default=str), flush=True)
         return {"res": res or {}, "new": new, "entry": entry}
 
+    # SMAPDOWN_DESKTOP_EXTENT: a larger region for the README's canvas picture (docs/images/canvas-results.png)
     sim = processing.run("smapdown:simulate", {
-        "EXTENT": "-98.3,-96.7,36.0,37.2 [EPSG:4326]", "START": "2015-04-05", "DAYS": 2, "SEED": 3,
+        "EXTENT": os.environ.get("SMAPDOWN_DESKTOP_EXTENT", "-98.3,-96.7,36.0,37.2 [EPSG:4326]"),
+        "START": "2015-04-05", "DAYS": 2, "SEED": 3,
         "CLIMATE": 0, "OUTPUT_FOLDER": str(work / "sim")})
     folder = Path(sim["OUTPUT_FOLDER"])
     low, high = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5", folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"
@@ -198,11 +207,48 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
                        "run": lay.customProperty("smapdown/run"), "rank": lay.customProperty("smapdown/rank"),
                        "band": _band(lay), "legend": _legend(lay)})
     report["layers"] = layers
+    report["canvas"] = _render_canvas(work / "canvas.png", [
+        next(lay for lay in loaded["new"].values() if lay.name().startswith("TB V")),
+        cnn_layer,
+        next(lay for lay in first["new"].values() if lay.name().startswith("TB CNN spread")),
+        next(iter(diff["new"].values()))])
     report["python_post_processors_left"] = len([p for p in StylePostProcessor._LIVE])
     report["finished"] = True
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
     plugin.unload()
     app.exitQgis()
+
+
+def _render_canvas(path: Path, layers: list) -> dict:
+    """Render each layer as QGIS draws it (style, nodata) side by side with its name; returns pixel facts."""
+    from qgis.core import QgsMapRendererParallelJob, QgsMapSettings
+    from qgis.PyQt.QtCore import QSize, Qt
+    from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter
+
+    tile, head = 300, 28
+    image = QImage(tile * len(layers), tile + head, QImage.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(QFont("DejaVu Sans", 9))
+    colours = []
+    extent = layers[1].extent()
+    for i, lay in enumerate(layers):
+        settings = QgsMapSettings()
+        settings.setLayers([lay])
+        settings.setDestinationCrs(lay.crs())
+        settings.setExtent(extent)
+        settings.setOutputSize(QSize(tile, tile))
+        settings.setBackgroundColor(QColor("white"))
+        job = QgsMapRendererParallelJob(settings)
+        job.start()
+        job.waitForFinished()
+        img = job.renderedImage()
+        painter.drawImage(i * tile, head, img)
+        painter.drawText(i * tile + 4, 4, tile - 8, head - 4, Qt.AlignLeft | Qt.TextWordWrap, lay.name())
+        colours.append(len({img.pixel(x, y) for x in range(0, tile, 7) for y in range(0, tile, 7)}))
+    painter.end()
+    image.save(str(path))
+    return {"png": str(path), "distinct_colours": colours}
 
 
 def _band(layer) -> int | None:
