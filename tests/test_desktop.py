@@ -107,6 +107,17 @@ def test_loadsmap_one_layer_per_quantity_units_in_names_and_legends(desktop):
     assert sm["legend"][0] == "0 m³/m³"
 
 
+def test_every_dialog_opens_and_takes_a_project_layer(desktop):
+    report, log = desktop
+    dialogs = report["dialogs"]
+    assert {"loadsmap", "loadmodis", "simulate", "train", "downscale", "soilmoisture", "difference"} <= set(dialogs)
+    for name, d in dialogs.items():
+        assert d["visible"] and d["help_button"], (name, d)
+        assert d["widgets"] >= d["parameters"] - 1, (name, d)  # every parameter has its widget
+    assert dialogs["downscale"]["input_value_is_project_layer"], dialogs["downscale"]
+    assert dialogs["downscale"]["check"][0], dialogs["downscale"]["check"]
+
+
 def test_styled_layers_render(desktop):
     report, log = desktop
     canvas = report["canvas"]
@@ -196,6 +207,8 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
     run("loadsmap", {"INPUT": str(high), "VARIABLES": "tb_v", "OUTPUT": tmp_out})
     diff["entry"]["inputs_were_layer_ids"] = True
 
+    report["dialogs"] = _open_dialogs(app, tb_layer)
+
     layers = []
     for node in project.layerTreeRoot().findLayers():
         lay = node.layer()
@@ -217,6 +230,38 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
     (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
     plugin.unload()
     app.exitQgis()
+
+
+def _open_dialogs(app, tb_layer) -> dict:
+    """Open every smapdown algorithm's Toolbox dialog; in Downscale choose the project layer ``tb_layer`` as
+    input and read the dialog's parameters back, as Run would, then check them like Run does."""
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication, QgsProcessingContext, QgsProject
+
+    out = {}
+    for alg in QgsApplication.processingRegistry().providerById("smapdown").algorithms():
+        dialog = AlgorithmDialog(alg.create(), False, None)
+        dialog.show()
+        app.processEvents()
+        panel = dialog.mainWidget()
+        entry = {"visible": dialog.isVisible(), "title": dialog.windowTitle(),
+                 "widgets": len(panel.wrappers), "parameters": len(alg.parameterDefinitions()),
+                 "help_button": dialog.buttonBox().button(dialog.buttonBox().Help) is not None}
+        if alg.name() == "downscale":
+            ctx = QgsProcessingContext()
+            ctx.setProject(QgsProject.instance())
+            wrapper = panel.wrappers["INPUT"]
+            wrapper.setParameterValue(tb_layer.id(), ctx)
+            params = dialog.createProcessingParameters()
+            value = params["INPUT"]
+            value = value.id() if hasattr(value, "id") else value
+            entry["input_value_is_project_layer"] = value in (tb_layer.id(), tb_layer.source())
+            ok, msg = dialog.algorithm().checkParameterValues(params, ctx)
+            entry["check"] = [ok, msg]
+        dialog.close()
+        app.processEvents()
+        out[alg.name()] = entry
+    return out
 
 
 def _render_canvas(path: Path, layers: list) -> dict:
