@@ -259,3 +259,23 @@ def test_cancel_between_blocks(tmp_path):
     path = write_geotiff(str(tmp_path / "sim.tif"), grid, [a], [BandSpec("lst", "K")])
     with pytest.raises(Canceled):
         read_lst(path, feedback=Stop())
+
+
+def test_no_good_quality_names_no_option_the_caller_lacks(real_mod11a1, monkeypatch):
+    """Soil moisture has no QC option: its message must not tell the user to turn one off."""
+    monkeypatch.setattr(modis, "QC_GOOD", 0b100)
+    with pytest.raises(InputError, match="none has good quality") as err:
+        read_lst(real_mod11a1, "night", qc_option=None)
+    assert "QC filtering off" not in str(err.value) and "another day" in str(err.value)
+
+
+def test_lst_outside_physical_range_is_masked_counted_or_refused(tmp_path):
+    grid, a = _m01_field()
+    b = a.copy()
+    b[0, :3] = 370.0  # three impossible cells: no data, counted
+    path = write_geotiff(str(tmp_path / "some.tif"), grid, [b], [BandSpec("lst", "K")])
+    scene = read_lst(path, grid_name="M01")
+    assert scene.by_role("lst").out_of_range == 3 and np.isnan(scene.by_role("lst").data[0, :3]).all()
+    hot = write_geotiff(str(tmp_path / "hot.tif"), grid, [np.full_like(a, 380.0)], [BandSpec("lst", "K")])
+    with pytest.raises(InputError, match=r"hot\.tif.*physical range.*200–350 K"):
+        read_lst(hot)

@@ -486,3 +486,33 @@ def test_spl2smap_s_writer_matches_nasa_layout(tmp_path):
                              dmr_vars) == 11
     s = smap.read_smap(q, grid_name="M01")
     assert s.grid == g1 and _same(s.by_role("surface_temperature").data, f1["surface_temperature"])
+
+
+def test_values_outside_the_physical_range_become_nodata_and_are_counted(tmp_path):
+    """A product without valid_min/valid_max (a subsetted or re-packed copy) still passes no impossible TB:
+    a few out-of-range cells are masked and counted, a dataset mostly out of range is refused by name."""
+    grid = WINDOWS["M36"]
+    f = _fields(grid, ["tb_v", "tb_h"], hole=False)
+    path = tmp_path / "l3.h5"
+    smap_write.write_product(str(path), "SPL3SMP", grid, f, date=DATE)
+    with h5py.File(path, "r+") as h:
+        ds = h["Soil_Moisture_Retrieval_Data_AM/tb_v_corrected"]
+        del ds.attrs["valid_max"]
+        ds[grid.row_off, grid.col_off] = 1000.0
+    s = smap.read_smap(str(path), variables=["tb_v", "tb_h"], extent=_inner(grid))
+    assert s.by_role("tb_v").out_of_range == 1 and np.isnan(s.by_role("tb_v").data[0, 0])
+    assert s.out_of_range() == {"tb_v_corrected": 1}
+    with h5py.File(path, "r+") as h:
+        ds = h["Soil_Moisture_Retrieval_Data_AM/tb_h_corrected"]
+        del ds.attrs["valid_min"]
+        ds[grid.row_off:grid.row_off + grid.rows, grid.col_off:grid.col_off + grid.cols] = -20.0
+    with pytest.raises(InputError, match=r"l3\.h5.*tb_h_corrected.*physical range.*50–350 K"):
+        smap.read_smap(str(path), variables=["tb_v", "tb_h"], extent=_inner(grid))
+
+
+def test_extent_in_degrees_without_crs_gets_a_hint(tmp_path):
+    grid = WINDOWS["M36"]
+    path = tmp_path / "l3.h5"
+    smap_write.write_product(str(path), "SPL3SMP", grid, _fields(grid, ["tb_v", "tb_h"]), date=DATE)
+    with pytest.raises(InputError, match=r"looks like degrees.*CRS"):
+        smap.read_smap(str(path), variables=["tb_v"], extent=(-98.0, 36.0, -97.0, 37.0))
