@@ -280,3 +280,158 @@ def test_cancel_from_another_thread_stops_downscale_within_2s(sim):
         pass
     assert fb.when is not None
     assert time.monotonic() - fb.when <= 2.0
+
+
+# ---------------------------------------------------------------- killing simulate and train
+SIM_RUNNER = r'''
+import sys, datetime as dt
+sys.path.insert(0, sys.argv[1])
+from smapdown.core import simulate
+from smapdown.core.atomic import staged_folder
+from smapdown.core.grid import Grid
+folder = sys.argv[2]
+series = simulate.simulate_region(Grid("M36", 80, 218, 2, 2), dt.date(2015, 4, 1), 6, 5)
+with staged_folder(folder, manifest={"days": 6}) as stage:
+    simulate.write_series(series, stage)
+print("done", flush=True)
+'''
+
+TRAIN_RUNNER = r'''
+import sys, datetime as dt
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from smapdown.model.io import save_model
+from smapdown.model.train import TrainConfig, TrainingData, train
+rng = np.random.default_rng(int(sys.argv[3]))
+x = (250 + 10 * rng.standard_normal((4, 2, 24, 24))).astype(np.float32)
+y = x + rng.standard_normal(x.shape).astype(np.float32)
+dates = [dt.date(2015, 4, 1) + dt.timedelta(days=i) for i in range(4)]
+data = TrainingData(x, y, dates, ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
+res = train(data, None, TrainConfig(epochs=int(sys.argv[4]), features=4, patches_per_epoch=16, patch=8,
+                                    seed=int(sys.argv[3])))
+card = dict(res.card)
+card["training"] = {**card.get("training", {}), "run": sys.argv[5]}
+save_model(sys.argv[2], res.model, card)
+print("done", flush=True)
+'''
+
+
+def _timed_kills(script: Path, args: list[str], points: int, seed: int, check) -> list[float]:
+    """Run ``script`` once to time it, then SIGKILL it ``points`` times at random moments; ``check()`` after
+    each kill. Returns the kill delays (s)."""
+    cmd = [sys.executable, str(script), str(ROOT / "build" / "pkg"), *args]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    duration = time.monotonic() - t0
+    check()
+    rng = random.Random(seed)
+    delays = []
+    for _ in range(points):
+        d = rng.uniform(0.1, 1.0) * duration
+        q = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(d)
+        q.send_signal(signal.SIGKILL)
+        q.communicate(timeout=60)
+        delays.append(round(d, 2))
+        check()
+    return delays
+
+
+def test_sigkill_during_simulate_leaves_a_complete_day_set_or_none(tmp_path):
+    """simulate's day set written through core.atomic.staged_folder: after a kill each output folder is absent or
+    holds a complete set listed in its manifest; what the killed run staged is swept by the next run."""
+    from smapdown.core.atomic import MANIFEST
+
+    script = tmp_path / "sim_runner.py"
+    script.write_text(SIM_RUNNER)
+    cmd = [sys.executable, str(script), str(ROOT / "build" / "pkg")]
+    t0 = time.monotonic()
+    p = subprocess.run([*cmd, str(tmp_path / "series0")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    duration = time.monotonic() - t0
+    rng = random.Random(5)
+    outcomes = []
+    for i in range(1, 4):
+        folder = tmp_path / f"series{i}"
+        d = rng.uniform(0.3, 1.0) * duration
+        q = subprocess.Popen([*cmd, str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(d)
+        q.send_signal(signal.SIGKILL)
+        q.communicate(timeout=60)
+        if folder.exists():
+            manifest = json.loads((folder / MANIFEST).read_text())
+            files = sorted(str(x.relative_to(folder)) for x in folder.rglob("*") if x.is_file())
+            assert sorted([*manifest["files"], MANIFEST]) == files and len(files) > 6
+        outcomes.append((round(d, 2), "complete" if folder.exists() else "absent"))
+        sweep_stale(str(tmp_path), min_age_s=0)
+        assert not leftover_temps([str(tmp_path)])
+    print(f"\nsimulate kill points tried: {len(outcomes)}: {outcomes}")
+
+
+def test_sigkill_during_training_keeps_a_loadable_model(tmp_path):
+    from smapdown.model.io import load_model
+
+    script = tmp_path / "train_runner.py"
+    script.write_text(TRAIN_RUNNER)
+    model = tmp_path / "m.pt"
+    seen = set()
+
+    def check():
+        _, card = load_model(model)  # always a complete model file, the previous or the new one
+        seen.add(card["training"]["run"])
+        sweep_stale(str(tmp_path), min_age_s=0)
+        assert not leftover_temps([str(tmp_path)])
+
+    delays = _timed_kills(script, [str(model), "1", "3", "first"], 4, 7, check)
+    print(f"\ntrain kill points tried: {len(delays)}: {delays}; runs seen: {sorted(seen)}")
+
+
+# ---------------------------------------------------------------- cancel through processing.run, every algorithm
+ALG_RUNS = {
+    "loadsmap": lambda f, o: {"INPUT": str(f / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "OUTPUT": str(o / "x.tif")},
+    "loadmodis": lambda f, o: {"INPUT": str(f / f"LST_{DAY}_SIM.tif"), "GRID": 3, "OUTPUT": str(o / "x.tif")},
+    "downscale": lambda f, o: {"INPUT": str(f / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "TILE": 32,
+                               "OUTPUT_UNCERTAINTY": str(o / "u.tif"), "OUTPUT": str(o / "x.tif")},
+    "soilmoisture": lambda f, o: {"INPUT": str(f / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "LST": str(f / f"LST_{DAY}_SIM.tif"),
+                                  "OUTPUT": str(o / "x.tif")},
+    "difference": lambda f, o: {"INPUT": str(f / "STATIC_M03_SIM.tif"), "REFERENCE": str(f / "STATIC_M03_SIM.tif"),
+                                "OUTPUT": str(o / "x.tif")},
+    "train": lambda f, o: {"INPUT_LOW": [str(f)], "INPUT_HIGH": [str(f)], "VALIDATION_DAYS": 1, "EPOCHS": 20,
+                           "FEATURES": 8, "PATCHES_PER_EPOCH": 64, "PATCH": 16, "OUTPUT_MODEL": str(o / "m.pt")},
+    "simulate": lambda f, o: {"EXTENT": "-98.3,-96.7,36.0,37.2 [EPSG:4326]", "START": "2015-04-01", "DAYS": 20,
+                              "SEED": 2, "OUTPUT_FOLDER": str(o / "series")},
+}
+
+
+@pytest.mark.parametrize("alg", sorted(ALG_RUNS))
+def test_cancel_every_algorithm_within_2s(alg, sim, run_alg, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    folder, _ = sim
+
+    class CancelOnProgress(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.when = None
+            self.progressChanged.connect(self._on)
+
+        def _on(self, value):
+            if self.when is None and value > 0:
+                self.when = time.monotonic()
+                self.cancel()
+
+    fb = CancelOnProgress()
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        run_alg(alg, ALG_RUNS[alg](folder, out), feedback=fb)
+        finished = True
+    except QgsProcessingException as exc:
+        assert "cancel" in str(exc).lower(), str(exc)
+        finished = False
+    end = time.monotonic()
+    if fb.when is not None:
+        assert end - fb.when <= 2.0, f"{alg} went on for {end - fb.when:.1f} s after the cancel"
+    if not finished:  # cancelled: nothing of this run is left, temporaries included
+        assert not [str(p) for p in out.rglob("*")]
