@@ -259,7 +259,7 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
                     style_layer(extra, style, units, band, self.run_id, self.rank + i)
                     project.addMapLayer(extra, False)
                     parent = node.parent() if node is not None and node.parent() else project.layerTreeRoot()
-                    parent.insertLayer(0, extra)
+                    parent.insertLayer(child_index(parent, layer.id()), extra)  # beside the main layer
                 order_run_layers(project, layer)
                 layer.triggerRepaint()
         finally:
@@ -303,6 +303,7 @@ def legend_units(layer: QgsRasterLayer, units: str) -> None:
         settings = ramp.legendSettings()
         settings.setSuffix(f" {units}")
         ramp.setLegendSettings(settings)
+    layer.setRenderer(renderer.clone())  # emits rendererChanged: the Layers panel redraws the legend
 
 
 def order_run_layers(project: QgsProject, layer: QgsRasterLayer) -> None:
@@ -322,17 +323,36 @@ def order_run_layers(project: QgsProject, layer: QgsRasterLayer) -> None:
     mine = [(i, n) for i, n in enumerate(parent.children())
             if isinstance(n, QgsLayerTreeLayer) and n.layer() is not None
             and n.layer().customProperty("smapdown/run") == run]
-    if len(mine) < 2:
+    if not mine:
         return
     wanted = sorted(mine, key=lambda t: (int(t[1].layer().customProperty("smapdown/rank") or 0), t[0]))
-    if [n for _, n in wanted] == [n for _, n in mine]:
-        return
     start = mine[0][0]
-    clones = [n.clone() for _, n in wanted]
-    for offset, clone in enumerate(clones):
-        parent.insertChildNode(start + offset, clone)
-    for _, n in mine:
-        parent.removeChildNode(n)
+    top = wanted[0][1].layer()
+    if [n for _, n in wanted] != [n for _, n in mine]:
+        clones = [n.clone() for _, n in wanted]
+        for offset, clone in enumerate(clones):
+            parent.insertChildNode(start + offset, clone)
+        for _, n in mine:
+            parent.removeChildNode(n)
+    # the next layers (of this run or the next) go above this run's group, never into it: in desktop QGIS the
+    # insertion point follows the current layer, so make the run's main result current
+    bridge = project.layerTreeRegistryBridge()
+    if hasattr(bridge, "setLayerInsertionPoint") and hasattr(bridge, "InsertionPoint"):
+        bridge.setLayerInsertionPoint(bridge.InsertionPoint(parent, child_index(parent, top.id())))
+    try:
+        from qgis.utils import iface
+    except ImportError:  # no GUI Python
+        iface = None
+    if iface is not None and hasattr(iface, "layerTreeView") and iface.layerTreeView() is not None:
+        iface.layerTreeView().setCurrentLayer(top)
+
+
+def child_index(parent, layer_id: str) -> int:
+    """Index among ``parent``'s children of the node of ``layer_id`` (0 when it is not there)."""
+    for i, n in enumerate(parent.children()):
+        if isinstance(n, QgsLayerTreeLayer) and n.layerId() == layer_id:
+            return i
+    return 0
 
 
 class SmapdownAlgorithm(QgsProcessingAlgorithm):
