@@ -742,7 +742,7 @@ def test_memory_estimates_refuse_with_the_estimate():
     from smapdown.core import limits
     from smapdown.core.errors import InputError
 
-    with pytest.raises(InputError, match=r"964 x 406 cells.*30 days.*about 2\d\d\.\d GB.*EXTENT"):
+    with pytest.raises(InputError, match=r"406 x 964 cells.*30 days.*about 2\d\d\.\d GB.*EXTENT"):
         limits.check_simulate(406, 964, 30, available=24 << 30)
     assert limits.check_simulate(4, 4, 30, available=24 << 30) < 50 << 20
     with pytest.raises(InputError, match=r"FEATURES=100000.*about \d+\.\d GB.*lower FEATURES"):
