@@ -714,11 +714,13 @@ def layer_name(quantity: str, label: str) -> str:
 
 
 def html_report(path: str, title: str, summary: list[tuple[str, str]], metrics: dict | None,
-                notes: list[str]) -> str:
+                notes: list[str], images: list[str] = (),
+                metrics_title: str = "Agreement with the reference") -> str:
     """Write a self-contained HTML report for people (the Results Viewer opens it); returns its path.
 
     ``summary``: (what, value) lines; ``metrics``: {band: {method: {mae, rmse, bias, ubrmse, r, ...}}} or
-    None when there was no reference (then no empty table, a sentence instead); ``notes``: paragraphs.
+    None when there was no reference (then no empty table, a sentence instead); ``notes``: paragraphs;
+    ``images``: PNG files in the report's folder, shown after the notes.
     """
     import html as _h
 
@@ -736,12 +738,14 @@ def html_report(path: str, title: str, summary: list[tuple[str, str]], metrics: 
                     continue
                 cells = "".join(f"<td>{_fmt(m.get(k))}</td>" for k in keys)
                 body.append(f"<tr><td>{_h.escape(band)}</td><td>{_h.escape(method)}</td>{cells}</tr>")
-        parts.append(f"<h2>Agreement with the reference</h2><table><tr><th>band</th><th>method</th>{head}</tr>"
+        parts.append(f"<h2>{_h.escape(metrics_title)}</h2><table><tr><th>band</th><th>method</th>{head}</tr>"
                      + "".join(body) + "</table>")
     else:
         parts.append("<p>No reference was given, so there are no agreement metrics. Give a reference to "
                      "compare the result with (MAE, RMSE, bias, ubRMSE, R).</p>")
     parts += [f"<p>{_h.escape(n)}</p>" for n in notes if n]
+    parts += [f"<p><img src='{_h.escape(os.path.basename(i))}' alt='{_h.escape(os.path.basename(i))}'></p>"
+              for i in images]  # PNGs written beside the report
     doc = ("<!doctype html><html><head><meta charset='utf-8'>"
            f"<title>{_h.escape(title)}</title><style>body{{font-family:sans-serif;max-width:60em}}"
            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}table{border-collapse:collapse;"

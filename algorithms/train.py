@@ -8,6 +8,7 @@ import os
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -20,7 +21,7 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param
+from .base import DEVICES, SmapdownAlgorithm, device_param, html_report, precision_param, report_html_path
 
 CASES = ["tb", "soil moisture"]
 UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]
@@ -123,6 +124,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Training report"),
                                                        fileFilter="JSON (*.json)", optional=True),
                  "Per-epoch history and validation scores as JSON, and a loss-curve PNG beside it.")
+        self.addOutput(QgsProcessingOutputHtml("OUTPUT_HTML", self.tr("Training report (HTML)")))
         self.addOutput(QgsProcessingOutputString("DEVICE", self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber("EPOCHS_DONE", self.tr("Epochs finished")))
         for n, text in (("VAL_MAE_CNN_1", "Validation MAE of the CNN, first output band"),
@@ -201,9 +203,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
         if vdays >= len(set(data.dates)):
             raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "
                                          f"{len(set(data.dates))} dates.")
-        tr, val = split_by_date(data, vdays) if vdays > 0 else (data, None)
+        tr, val_set = split_by_date(data, vdays) if vdays > 0 else (data, None)
         feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
-                          f"{len(val.dates) if val else 0} validation days, grid {grid.name} "
+                          f"{len(val_set.dates) if val_set else 0} validation days, grid {grid.name} "
                           f"{grid.rows} x {grid.cols}; data: {prov['data']}")
         checkpoint = out_model + ".ckpt"
         if not self.parameterAsBoolean(parameters, "RESUME", context) and os.path.exists(checkpoint):
@@ -225,7 +227,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         if config.location:
             card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
                                       "rows": grid.rows, "cols": grid.cols}
-        result = train(tr, val, config, core_feedback, card_extra=card_extra)
+        result = train(tr, val_set, config, core_feedback, card_extra=card_extra)
         if result.canceled:
             feedback.reportError(f"Cancelled: keeping the model of epoch {len(result.history)}.", False)
         save_model(out_model, result.model, result.card)
@@ -238,12 +240,29 @@ class TrainAlgorithm(SmapdownAlgorithm):
                 v = _num((last.get(what) or {}).get(band))
                 if v == v:
                     out[key] = v
+        units = data.output_units[0] if data.output_units else ""
         if report_path:
             j, _ = write_report(report_path, f"smapdown training ({case})",
                                 {"model": out_model, "card": result.card, "history": result.history})
-            loss_curve(result.history, os.path.splitext(j)[0] + ".png", f"smapdown training ({case}), "
-                       f"data: {prov['data']}", units=data.output_units[0] if data.output_units else "")
             out["OUTPUT_REPORT"] = j
+        html_path = report_html_path(report_path)
+        png = loss_curve(result.history, os.path.splitext(html_path)[0] + ".png",
+                         f"smapdown training ({case}), data: {prov['data']}", units=units)
+        val = {band: {"CNN": {"mae": (last.get("val_mae") or {}).get(band)},
+                      "bicubic": {"mae": (last.get("val_mae_baseline") or {}).get(band)}}
+               for band in data.output_names} if last.get("val_mae") else None
+        out["OUTPUT_HTML"] = html_report(
+            html_path, f"Training ({case}): {os.path.basename(out_model)}",
+            [("Model file", out_model), ("Case", case), ("Grid", grid.name),
+             ("Location-specific", "yes" if config.location else "no"),
+             ("Training days", f"{len(tr.dates)} ({tr.dates[0]} .. {tr.dates[-1]})"),
+             ("Validation days", str(len(val_set.dates)) if val_set else "none"),
+             ("Epochs finished", str(len(result.history))), ("Training data", str(prov.get("data", "?")))],
+            val,
+            [f"Validation MAE on the held-out days, in {units or 'physical units'}; without validation days "
+             "there are no scores." if val else "No validation days, so no validation scores.",
+             "Loss per epoch (training and validation MAE, with bicubic interpolation's):"], images=[png],
+            metrics_title="Validation on the held-out days")
         return out
 
 

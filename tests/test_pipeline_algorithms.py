@@ -441,3 +441,10 @@ def test_checks_before_run_name_the_allowed_range(provider, sim, tiny_model, tmp
         {"INPUT": low, "LST": str(folder / f"LST_{DAY}_SIM.tif"), "OUTPUT": str(tmp_path / "o.tif"),
          "OUTPUT_DIFF": str(tmp_path / "d.tif")}, ctx)
     assert not ok and "Soil-moisture reference" in msg
+
+
+def test_train_html_report_for_the_results_viewer(tiny_model):
+    page = Path(tiny_model["OUTPUT_HTML"])
+    assert page.suffix == ".html" and page.with_suffix(".png").exists()
+    text = page.read_text()
+    assert "Validation on the held-out days" in text and "<img src='train.png'" in text
