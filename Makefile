@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test demo lint bench clean package fuzz validate
+.PHONY: setup test demo lint bench clean package fuzz validate bench-scale
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +30,10 @@ validate: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# area scaling, the global day vs its ideal, tiling tries, archive on 1 vs 2 Dask workers, DDP on 1 vs 2 processes
+bench-scale: setup
+	$(PY) bench/scale.py
 
 # build/smapdown-<version>.zip for QGIS's "Install from ZIP" (only what runs in QGIS; stdlib only)
 package:

@@ -314,14 +314,15 @@ def global_child(cfg: dict) -> dict:
         tif_mb = os.path.getsize(out) / 2 ** 20
     H, W = res.grid.shape
     halo = net.receptive_radius + 1
-    computed, total, executed = 0, 0, 0
-    for r0 in range(0, H, tile):
-        for c0 in range(0, W, tile):
-            total += 1
-            r1, c1 = min(r0 + tile, H), min(c0 + tile, W)
-            if np.isfinite(res.cnn[:, r0:r1, c0:c1]).any():  # predict_tiled leaves skipped tiles all-NaN
-                computed += 1
-                executed += ((min(H, r1 + halo) - max(0, r0 - halo)) * (min(W, c1 + halo) - max(0, c0 - halo)))
+    from smapdown.model.inference import plan_cells
+
+    # the tiles predict_tiled ran (adaptive: shrunk to the valid pixels and split), with their halos; the
+    # shrinking layers compute less than this (bench/scale.py estimates that)
+    cells = plan_cells(np.isfinite(res.cnn).all(axis=0), tile, halo)
+    total = len(cells)
+    computed = sum(1 for cell in cells if cell)
+    executed = sum((min(H, r1 + halo) - max(0, r0 - halo)) * (min(W, c1 + halo) - max(0, c0 - halo))
+                   for cell in cells for r0, r1, c0, c1 in cell)
     t_up, t_cnn = clock.at("Upsampling"), clock.at("Running")
     cnn_s = clock.last_progress - t_cnn
     return {
