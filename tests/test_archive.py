@@ -188,3 +188,22 @@ def test_algorithm_via_processing_run_resumes(run_alg, products, tmp_path):
     assert Path(res["MANIFEST"]).exists() and len(res["VRTS"].split(";")) == 2
     again = run_alg("downscalearchive", params)
     assert again["COMPLETE"] == 0 and again["SKIPPED"] == 4
+
+
+def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg, products, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class CancelAfterFirst(QgsProcessingFeedback):
+        def setProgress(self, percent):  # noqa: N802 - QGIS's name
+            super().setProgress(percent)
+            if percent > 0:
+                self.cancel()
+
+    params = {"INPUT_FOLDER": str(products), "WORKERS": 1, "OUTPUT_FOLDER": str(tmp_path)}
+    with pytest.raises(QgsProcessingException, match="cancelled; finished products are kept"):
+        run_alg("downscalearchive", params, feedback=CancelAfterFirst())
+    done = [r for r in _manifest(tmp_path).values() if r["status"] == "complete"]
+    assert 1 <= len(done) < len(archive.plan_jobs(products))
+    assert leftover_temps([str(tmp_path)]) == []
+    again = run_alg("downscalearchive", params)
+    assert again["SKIPPED"] == len(done) and again["COMPLETE"] + again["SKIPPED"] + again["EMPTY"] == again["TOTAL"]
