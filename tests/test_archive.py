@@ -207,3 +207,14 @@ def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg,
     assert leftover_temps([str(tmp_path)]) == []
     again = run_alg("downscalearchive", params)
     assert again["SKIPPED"] == len(done) and again["COMPLETE"] + again["SKIPPED"] + again["EMPTY"] == again["TOTAL"]
+
+
+def test_a_second_date_range_adds_to_the_vrt(products, tmp_path):
+    archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1))
+    second = archive.run_archive(products, tmp_path, scheduler="serial", start=dt.date(2015, 4, 2),
+                                 end=dt.date(2015, 4, 2))
+    assert second.complete == 2
+    vrt = gdal.Open(str(tmp_path / "tb_v.vrt"))
+    assert [vrt.GetRasterBand(i + 1).GetDescription() for i in range(vrt.RasterCount)] == \
+        ["2015-04-01 AM", "2015-04-01 PM", "2015-04-02 AM", "2015-04-02 PM"]
+    assert len(_manifest(tmp_path)) == 4

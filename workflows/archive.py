@@ -657,7 +657,10 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
                     last_write = time.perf_counter()
         finally:
             write_manifest(manifest, list(rows.values()))
-        vrts = build_vrts(output, [rows[j.key] for j in jobs], QUANTITIES[case])
+        # the VRTs stack every finished product in the folder, earlier runs' date ranges included
+        vrts = build_vrts(output, [r for r in rows.values() if r.get("settings") == fingerprint and all(
+            os.path.isfile(os.path.join(output, n)) for n in r.get("outputs", "").split(";") if n)],
+                          QUANTITIES[case])
         clean_temporaries(output)
     this = [rows[j.key] for j in jobs]
     count = {s: sum(r.get("status") == s for r in this) for s in ("complete", "skipped", "empty", "failed",
