@@ -359,6 +359,35 @@ def test_fuzz_real_modis_mutated(real_modis_bytes, tmp_path_factory, cut, flip, 
         pass
 
 
+@pytest.fixture(scope="module")
+def real_smap_bytes():
+    from conftest import SMAP_L2_NRT
+
+    return SMAP_L2_NRT.read_bytes() if SMAP_L2_NRT.exists() else None
+
+
+@settings(max_examples=FUZZ_EXAMPLES)
+@given(cut=st.integers(0, 10**8), flip=st.integers(0, 10**8), mode=st.sampled_from(["truncate", "flip", "both"]),
+       args=READ_ARGS)
+def test_fuzz_real_smap_mutated(real_smap_bytes, tmp_path_factory, cut, flip, mode, args):
+    """The real SPL2SMP_NRT half-orbit truncated or with flipped bytes (skipped where ../shared is absent)."""
+    if real_smap_bytes is None:
+        pytest.skip("the real SPL2SMP_NRT file is not here (../shared/data/real absent)")
+    _count("smap_real")
+    raw = real_smap_bytes
+    if mode in ("truncate", "both"):
+        raw = raw[:cut % len(raw)]
+    if mode in ("flip", "both") and raw:
+        i = flip % len(raw)
+        raw = raw[:i] + bytes([raw[i] ^ 0xA5]) + raw[i + 1:]
+    path = _fresh(tmp_path_factory, "fuzz_real_smap.h5")
+    path.write_bytes(raw)
+    try:
+        smap.read_smap(str(path), **args)
+    except InputError:
+        pass
+
+
 # ---------------------------------------------------------------- model files
 @pytest.fixture(scope="module")
 def model_payload():
