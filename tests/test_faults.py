@@ -160,10 +160,15 @@ def test_staged_folder_is_all_or_nothing_and_keeps_earlier_runs(tmp_path):
         Path(stage, "day1.h5").write_text("1")
         raise Canceled("cancelled by the user")
     assert not target.exists() and not leftover_temps([str(tmp_path)])
+    from smapdown.core.atomic import moved
+
     with staged_folder(str(target), manifest={"days": 2}) as stage:
         Path(stage, "day1.h5").write_text("1")
         os.makedirs(Path(stage, "truth"))
         Path(stage, "truth", "t1.tif").write_text("t")
+        written = [str(Path(stage, "day1.h5")), str(Path(stage, "truth", "t1.tif"))]
+    assert moved(written, stage, str(target)) == [str(target / "day1.h5"), str(target / "truth" / "t1.tif")]
+    assert all(Path(p).exists() for p in moved(written, stage, str(target)))
     manifest = json.loads((target / MANIFEST).read_text())
     assert manifest["complete"] and manifest["files"] == ["day1.h5", "truth/t1.tif"] and manifest["days"] == 2
     with pytest.raises(InputError, match="earlier run"), staged_folder(str(target)) as stage:
