@@ -27,6 +27,7 @@ TEMP_PREFIX = ".smapdown-"
 #: a temporary file of a dead process is swept once it is this old (s); one of a live process never
 STALE_AFTER_S = 60.0
 MANIFEST = "smapdown-manifest.json"
+_OLD_SEP = "~was~"  # backups of a commit in progress: .smapdown-<pid>-old-XXXX~was~<destination name>
 _swept: dict[str, float] = {}
 _swept_lock = threading.Lock()
 
@@ -93,6 +94,13 @@ def sweep_stale(folder: str, min_age_s: float = STALE_AFTER_S) -> list[str]:
             continue
         if age < min_age_s or (pid is not None and _alive(pid)):
             continue
+        if _OLD_SEP in name:  # an earlier version moved aside by a commit that was killed: restore it if missing
+            final = os.path.join(folder, name.split(_OLD_SEP, 1)[1])
+            if not os.path.exists(final):
+                with contextlib.suppress(OSError):
+                    os.replace(p, final)
+                    removed.append(p)
+                    continue
         with contextlib.suppress(OSError):
             if os.path.isdir(p) and not os.path.islink(p):
                 shutil.rmtree(p)
@@ -230,7 +238,8 @@ class OutputSet:
         try:
             for _, final in self.staged:  # move existing destinations aside first
                 if os.path.exists(final):
-                    fd, bak = tempfile.mkstemp(prefix=_prefix() + "old-", dir=os.path.dirname(final))
+                    fd, bak = tempfile.mkstemp(prefix=_prefix() + "old-", suffix=_OLD_SEP + os.path.basename(final),
+                                               dir=os.path.dirname(final))
                     os.close(fd)
                     os.replace(final, bak)
                     backups.append((bak, final))

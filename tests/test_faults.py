@@ -440,3 +440,14 @@ def test_cancel_every_algorithm_within_2s(alg, sim, run_alg, tmp_path):
         assert end - fb.when <= 2.0, f"{alg} went on for {end - fb.when:.1f} s after the cancel"
     if not finished:  # cancelled: nothing of this run is left, temporaries included
         assert not [str(p) for p in out.rglob("*")]
+
+
+def test_sweep_restores_an_earlier_version_a_killed_commit_moved_aside(tmp_path):
+    dead = 2**22 + 4321
+    (tmp_path / f"{TEMP_PREFIX}{dead}-old-ab12~was~tb9.tif").write_text("previous run")
+    (tmp_path / f"{TEMP_PREFIX}{dead}-old-cd34~was~base.tif").write_text("previous base")
+    (tmp_path / "base.tif").write_text("new base")  # that one had been published before the kill
+    sweep_stale(str(tmp_path), min_age_s=0)
+    assert (tmp_path / "tb9.tif").read_text() == "previous run"
+    assert (tmp_path / "base.tif").read_text() == "new base"
+    assert not leftover_temps([str(tmp_path)])
