@@ -722,11 +722,18 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
 
 
 # --- comparing any two rasters ----------------------------------------------------------------------
-def difference(input_path: str, reference_path: str) -> tuple[Grid, np.ndarray, list[str], dict]:
+def difference(input_path: str, reference_path: str,
+               regrid_reference: bool = True) -> tuple[Grid, np.ndarray, list[str], dict]:
     """Input − reference per band on the input's grid, with metrics; the reference is regridded
-    (block mean when finer, nearest covering cell when coarser) when the grids differ."""
+    (block mean when finer, nearest covering cell when coarser) when the grids differ and ``regrid_reference``
+    (the report's ``resampling`` says how), else refused with a sentence naming both grids. Both must hold the
+    same quantity band for band (by band name, else by units)."""
     a = read_ease_raster(input_path)
     b = read_ease_raster(reference_path)
+    if a.grid.name != b.grid.name and not regrid_reference:
+        raise InputError(f"{reference_path}: the reference is on the {b.grid.name} grid, {input_path} on "
+                         f"{a.grid.name}; they are compared only on the same grid unless resampling is asked for "
+                         f"({resampling_method(b.grid, a.grid)})")
     n = min(len(a.arrays), len(b.arrays))
     for i in range(n):  # the same quantity in both (by band name, else by units): never TB minus soil moisture
         qa, qb = quantity_of(a.names[i]), quantity_of(b.names[i])
