@@ -218,3 +218,11 @@ def test_a_second_date_range_adds_to_the_vrt(products, tmp_path):
     assert [vrt.GetRasterBand(i + 1).GetDescription() for i in range(vrt.RasterCount)] == \
         ["2015-04-01 AM", "2015-04-01 PM", "2015-04-02 AM", "2015-04-02 PM"]
     assert len(_manifest(tmp_path)) == 4
+
+
+def test_algorithm_runs_dask_inside_qgis_process(qgis_process_run, products, tmp_path):
+    rc, data, log = qgis_process_run("smapdown:downscalearchive", {
+        "INPUT_FOLDER": str(products), "END": "2015-04-01", "WORKERS": 2, "OUTPUT_FOLDER": str(tmp_path)})
+    assert rc == 0, log[-3000:]
+    assert data["results"]["COMPLETE"] == 2 and data["results"]["TOTAL"] == 2
+    assert (tmp_path / "20150401_AM_tb_v.tif").exists() and (tmp_path / "tb_h.vrt").exists()
