@@ -49,8 +49,9 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
         "whose files are unchanged, and redoes the rest (an interrupted product is never left half-written).\n\n"
         "Each product is one Dask task. Inside QGIS the tasks run on a Dask cluster within QGIS (WORKERS "
         "threads); SCHEDULER with the address of a running Dask scheduler (tcp://host:8786) sends them to a "
-        "cluster instead (its workers must see the same folders and have smapdown installed). Every product is "
-        "computed with one torch thread, so the files are the same bits whichever way they were scheduled.\n\n"
+        "cluster instead (its scheduler and workers must import smapdown; the workers see the same folders). Every "
+        "product is computed with one torch thread, so the files are the same bits whichever way they were "
+        "scheduled.\n\n"
         "The bundled models were trained on SIMULATED scenes (see their model cards)."
     )
 

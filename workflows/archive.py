@@ -22,10 +22,11 @@ worker processes, one per core; ``threads`` runs a Dask cluster inside this proc
 (what QGIS uses: its Python cannot start worker processes); ``serial`` runs the products one after another
 without Dask; an address (``tcp://host:8786``) sends the tasks to an existing cluster (``dask scheduler`` on
 one machine, ``dask worker tcp://host:8786 --nworkers <cores> --nthreads 1`` on each machine that sees the
-input and output folders under the same paths and has smapdown importable). Every product is computed with the
-same number of torch threads (``threads``, default 1: one product per core is the fastest way through an
-archive), so the files are the same bits whichever scheduler and however many workers made them. The model is
-loaded once per worker process (a cache keyed by file, size, modification time and device).
+input and output folders under the same paths; the scheduler and the workers must import smapdown, e.g. with
+``PYTHONPATH=<checkout>/build/pkg``, or every task fails with a deserialization error). Every product is
+computed with the same number of torch threads (``threads``, default 1: one product per core is the fastest way
+through an archive), so the files are the same bits whichever scheduler and however many workers made them. The
+model is loaded once per worker process (a cache keyed by file, size, modification time and device).
 
 Run ``python -m smapdown.workflows.archive --help`` for the command line.
 """
@@ -543,8 +544,11 @@ def _client(scheduler: str, workers: int) -> Iterator[object]:
 
 
 def _results(jobs: Sequence[Job], settings: Settings, scheduler: str, workers: int,
-             feedback: Feedback) -> Iterator[dict]:
-    """Rows of ``jobs`` as they finish, on the chosen scheduler; cancelling stops after the running tasks."""
+             feedback: Feedback, info: dict | None = None) -> Iterator[dict]:
+    """Rows of ``jobs`` as they finish, on the chosen scheduler; cancelling stops after the running tasks.
+    ``info`` receives the number of workers that served them (``workers``)."""
+    info = {} if info is None else info
+    info["workers"] = 1 if scheduler == "serial" else workers
     if not jobs:
         return
     if scheduler == "serial":
@@ -554,6 +558,10 @@ def _results(jobs: Sequence[Job], settings: Settings, scheduler: str, workers: i
         return
     with _client(scheduler, workers) as client:
         from distributed import as_completed
+
+        if "://" in scheduler:
+            info["workers"] = len(client.scheduler_info().get("workers", {}))
+            feedback.info(f"Dask cluster at {scheduler}: {info['workers']} worker(s)")
 
         futures = {client.submit(run_product, job, settings, key=f"smapdown-{job.key}-{settings.fingerprint()}",
                                  pure=False): job for job in jobs}
@@ -636,13 +644,14 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
                 feedback.info(f"{job.key}: redone ({why})")
             todo.append(job)
         n_skip = len(jobs) - len(todo)
-        feedback.info(f"{len(jobs)} products: {n_skip} done before and verified, {len(todo)} to compute "
-                      f"({scheduler}{'' if scheduler == 'serial' else f', {workers} worker(s)'})")
+        where = scheduler if scheduler == "serial" or "://" in scheduler else f"{scheduler}, {workers} worker(s)"
+        feedback.info(f"{len(jobs)} products: {n_skip} done before and verified, {len(todo)} to compute ({where})")
         last_write = 0.0
         done = n_skip
+        info: dict = {"workers": 1 if scheduler == "serial" else workers}
         feedback.progress(100.0 * done / len(jobs))
         try:
-            for row in _results(todo, settings, scheduler, workers, feedback):
+            for row in _results(todo, settings, scheduler, workers, feedback, info):
                 rows[row["key"]] = row
                 done += 1
                 msg = f"[{done}/{len(jobs)}] {row['key']}: {row['status']}"
@@ -669,7 +678,7 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
     computed = sum(float(r.get("seconds") or 0) for r in this if r.get("status") == "complete")
     summary = Summary(output, manifest, vrts, len(jobs), count["complete"], count["skipped"], count["empty"],
                       count["failed"], count["missing_input"], round(secs, 3),
-                      1 if scheduler == "serial" else workers, scheduler,
+                      info["workers"], scheduler,
                       3600.0 * count["complete"] / secs if count["complete"] and secs > 0 else 0.0,
                       [f"{r['key']}: {r.get('message', '')}" for r in this if r.get("status") == "failed"])
     feedback.info(summary.line())
