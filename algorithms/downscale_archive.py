@@ -29,6 +29,7 @@ from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, sta
 CASES = ["tb", "sm"]
 PASSES = [("AM", "PM"), ("AM",), ("PM",)]
 GRIDS = ["M03", "M09"]
+GRID_OPTIONS = ["3 km (M03)", "9 km (M09)"]
 
 
 class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
@@ -39,16 +40,16 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
     GROUP = "downscaling"
     NEEDS_TORCH = True
     HELP = (
-        "Runs 'Downscale SMAP brightness temperature' (or, with CASE soil moisture, 'Estimate soil moisture' "
+        "Runs 'Downscale SMAP brightness temperature' (or, with Case: soil moisture, 'Estimate soil moisture' "
         "with the LST file of each date) over many SMAP products: a folder, a list of files, or the products of "
-        "a date range among them. Writes into OUTPUT_FOLDER a Cloud-Optimised GeoTIFF per product, pass and "
+        "a date range among them. Writes into the output folder a Cloud-Optimised GeoTIFF per product, pass and "
         "quantity named by date (e.g. 20150401_AM_tb_v.tif), a VRT per quantity stacking them in date order "
         "(tb_v.vrt: one band per product), and manifest.csv (file, date, pass, status, seconds, largest "
         "|4×4 block mean − 36 km TB|, device, sizes and checksums).\n\n"
         "Resumable: run it again with the same settings and it skips the products the manifest lists as done "
         "whose files are unchanged, and redoes the rest (an interrupted product is never left half-written).\n\n"
-        "Each product is one Dask task. Inside QGIS the tasks run on a Dask cluster within QGIS (WORKERS "
-        "threads); SCHEDULER with the address of a running Dask scheduler (tcp://host:8786) sends them to a "
+        "Each product is one Dask task. Inside QGIS the tasks run on a Dask cluster within QGIS (one thread per "
+        "worker); a Dask scheduler address (tcp://host:8786, advanced options) sends them to a "
         "cluster instead (its scheduler and workers must import smapdown; the workers see the same folders). Every "
         "product is computed with one torch thread, so the files are the same bits whichever way they were "
         "scheduled.\n\n"
@@ -62,11 +63,12 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
                  "processed; other files are ignored.")
         self.add(QgsProcessingParameterMultipleLayers("INPUT_FILES", self.tr("SMAP product files"),
                                                       QgsProcessing.TypeFile, optional=True),
-                 "Product files (or folders) to process, besides or instead of INPUT_FOLDER.")
+                 "Product files (or folders) to process, besides or instead of the folder above.")
         for name, text in (("START", "First date"), ("END", "Last date")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
                                                     optional=True),
-                     "Only products of dates in [START, END] (from the file name, else the file's metadata).")
+                     "Only products dated from the first to the last date, both included (the date from the file "
+                     "name, else the file's metadata).")
         self.add(QgsProcessingParameterEnum("PASSES", self.tr("Passes"), options=["AM and PM", "AM", "PM"],
                                             defaultValue=0),
                  "Which passes of daily products (SPL3SMP) to process; half-orbit products have one each.")
@@ -79,7 +81,8 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
                  "Soil moisture only: a folder of MODIS MOD11A1/MYD11A1 files or LST rasters, paired with the SMAP "
                  "products by date (from their names, e.g. A2019305 or 20150401). Products without an LST file "
                  "of their date are listed as missing_input and retried by a rerun.")
-        self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRIDS, defaultValue=0),
+        self.add(QgsProcessingParameterEnum("GRID", self.tr("Soil-moisture grid"), options=GRID_OPTIONS,
+                                            defaultValue=0),
                  "Output grid of the soil-moisture case (3 or 9 km).", advanced=True)
         self.add(QgsProcessingParameterFile("MODEL", self.tr("Model file"), optional=True,
                                             fileFilter="smapdown model (*.pt)"),
@@ -96,7 +99,7 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
                                               defaultValue=256),
                  "Inference tile size; memory per worker grows with its square.", advanced=True)
         self.add(QgsProcessingParameterString("SCHEDULER", self.tr("Dask scheduler address"), optional=True),
-                 "Empty: a Dask cluster inside QGIS (WORKERS threads). An address such as tcp://host:8786: the "
+                 "Empty: a Dask cluster inside QGIS (one thread per worker). An address such as tcp://host:8786: the "
                  "tasks run on that cluster (start it with `dask scheduler` and `dask worker tcp://host:8786 "
                  "--nthreads 1 --nworkers <cores>` on machines that see the same folders).", advanced=True)
         self.add(QgsProcessingParameterNumber("WORKERS", self.tr("Workers (threads)"), minValue=0, defaultValue=0),
@@ -125,7 +128,7 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
     def check_values(self, parameters, context):
         inputs = self._inputs(parameters, context)
         if not inputs:
-            return self.tr("Give a folder of SMAP products or product files (INPUT_FOLDER or INPUT_FILES).")
+            return self.tr("Give a 'Folder of SMAP products' or 'SMAP product files'.")
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
         if start and end and start > end:
             return self.tr(f"First date ({start}) is after last date ({end}).")
