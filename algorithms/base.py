@@ -635,6 +635,11 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         except MemoryError:
             raise QgsProcessingException(
                 self.tr(f"{self.DISPLAY}: out of memory; choose a smaller Extent.")) from None
+        except OSError as exc:  # a file that cannot be written or read: name it, no traceback
+            where = exc.filename or "a file"
+            raise QgsProcessingException(
+                self.tr(f"{self.DISPLAY}: cannot use {where} ({exc.strerror or exc}); no output file was written.")
+            ) from None
 
     def execute(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
             core_feedback: ProcessingFeedback) -> dict[str, Any]:
@@ -757,6 +762,19 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "–" if v != v else f"{v:.4g}"
     return "–" if v is None else str(v)
+
+
+def staged_json(out: Any, path: str, title: str, report: dict) -> str:
+    """Write ``report`` as the JSON report of ``path`` (extension .json) through an OutputSet ``out``
+    (published with the run's other outputs); returns the final path."""
+    import json
+
+    from ..core.report import json_safe
+
+    final = os.path.splitext(os.path.abspath(path))[0] + ".json"
+    with open(out.stage(final, name="OUTPUT_REPORT"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(json_safe({"title": title, **report}), indent=2, allow_nan=False))
+    return final
 
 
 def report_html_path(json_path: str | None) -> str:

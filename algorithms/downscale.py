@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from qgis.core import (
     QgsProcessingOutputHtml,
@@ -16,8 +18,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from ..core.report import write_report
 from .base import (
     DEVICES,
     SmapdownAlgorithm,
@@ -29,6 +31,7 @@ from .base import (
     precision_param,
     report_html_path,
     report_outputs,
+    staged_json,
     static_param,
 )
 
@@ -191,36 +194,45 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                        (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "TB CNN − ref.", "difference_tb")]
         rank = {self.OUTPUT: 0, self.OUTPUT_DIFF_CNN: 1, self.OUTPUT_BASELINE: 2, self.OUTPUT_DIFF_LOWRES: 3,
                 self.OUTPUT_UNCERTAINTY: 4}  # Layers panel order: the main result on top
-        for key, arr, what, style in layers:
-            if outs.get(key) and arr is not None:
-                core_feedback.check()
-                written[key] = write_geotiff(outs[key], res.grid, list(np.asarray(arr)), BANDS,
-                                             {**md, "quantity": what})
-                self.load_styled(context, written[key], layer_name(f"{what} (K)", label), style, rank[key], "K")
-        result = {**written, "DEVICE": res.device, "REFERENCE_LABEL": res.reference_label or "",
+        report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
+                  "model_training_data": res.model_card.get("training", {}), **res.metrics}
+        training = res.model_card.get("training", {})
+        result = {"DEVICE": res.device, "REFERENCE_LABEL": res.reference_label or "",
                   "MEAN_PRESERVATION_ERROR": mp["max_abs_block_mean_minus_36km_K_output"]}
+        static = self.input_file(parameters, "STATIC", context)
+        # every output staged and published together: a failure on any (an unwritable folder, a cancel) leaves
+        # none of them and no existing file touched
+        with OutputSet({"INPUT": path, "MODEL": model or self.DEFAULT_MODEL, "REFERENCE": reference,
+                        "STATIC": static}) as out:
+            for key, arr, what, style in layers:
+                if outs.get(key) and arr is not None:
+                    core_feedback.check()
+                    final = os.path.abspath(outs[key])
+                    write_geotiff(out.stage(final, name=key), res.grid, list(np.asarray(arr)), BANDS,
+                                  {**md, "quantity": what})
+                    written[key] = final
+                    self.load_styled(context, final, layer_name(f"{what} (K)", label), style, rank[key], "K")
+            if report_path:
+                result[self.OUTPUT_REPORT] = staged_json(out, report_path, f"smapdown downscale: {label}", report)
+            html_final = report_html_path(report_path)
+            html_report(
+                out.stage(html_final, name=self.OUTPUT_HTML), f"Downscaled SMAP brightness temperature: {label}",
+                [("Input", path), ("Model", model or "bundled general model (model/tb_general.pt)"),
+                 ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
+                 ("Reference", res.reference_label or "none"),
+                 ("Largest |4×4 block mean − 36 km TB|",
+                  f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean preservation "
+                  f"{'on' if mp['applied'] else 'off'})"),
+                 ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written))],
+                res.metrics.get("bands") if res.reference is not None else None,
+                ["The bundled model was trained on simulated scenes; its scores are in its model card "
+                 "(model/tb_general.json)." if not model else "",
+                 "Units: brightness temperature and differences in kelvin (K)."])
+            result[self.OUTPUT_HTML] = html_final
+        result.update(written)
         if res.reference is not None:  # metrics only against a reference: never NaN outputs
             result.update({k: v for k, v in report_outputs(res.metrics).items() if k in METRIC_NAMES})
             for band, per in res.metrics["bands"].items():
                 feedback.pushInfo(f"{band} vs {res.reference_label}: MAE CNN {per['cnn']['mae']:.3f} K, "
                                   f"bicubic {per['bicubic']['mae']:.3f} K")
-        report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
-                  "model_training_data": res.model_card.get("training", {}), **res.metrics}
-        if report_path:
-            j, _ = write_report(report_path, f"smapdown downscale: {label}", report)
-            result[self.OUTPUT_REPORT] = j
-        training = res.model_card.get("training", {})
-        result[self.OUTPUT_HTML] = html_report(
-            report_html_path(report_path), f"Downscaled SMAP brightness temperature: {label}",
-            [("Input", path), ("Model", model or "bundled general model (model/tb_general.pt)"),
-             ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
-             ("Reference", res.reference_label or "none"),
-             ("Largest |4×4 block mean − 36 km TB|",
-              f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean preservation "
-              f"{'on' if mp['applied'] else 'off'})"),
-             ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written))],
-            res.metrics.get("bands") if res.reference is not None else None,
-            ["The bundled model was trained on simulated scenes; its scores are in its model card "
-             "(model/tb_general.json)." if not model else "",
-             "Units: brightness temperature and differences in kelvin (K)."])
         return result

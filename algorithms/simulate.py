@@ -65,16 +65,30 @@ class SimulateAlgorithm(SmapdownAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("SUBCELL_STD_WATER",
                                                  self.tr("Sub-cell TB std, cells with water (K)")))
 
-    def execute(self, parameters, context, feedback, core_feedback):
+    def _grid(self, parameters, context):
         from ..core import simulate
         from ..core.grid import Grid
 
         extent, crs = self.extent_arg(parameters, context)
-        grid = (Grid.global_grid("M36").subset(extent, crs) if extent is not None
+        return (Grid.global_grid("M36").subset(extent, crs) if extent is not None
                 else simulate.default_region())
+
+    def check_values(self, parameters, context):
+        from ..core.limits import check_simulate
+
+        grid = self._grid(parameters, context)  # an extent off the grid raises a sentence (InputError)
+        check_simulate(grid.rows, grid.cols, self.parameterAsInt(parameters, self.DAYS, context))
+        return None
+
+    def execute(self, parameters, context, feedback, core_feedback):
+        from ..core import simulate
+        from ..core.limits import check_simulate
+
+        grid = self._grid(parameters, context)
         qd = self.parameterAsDateTime(parameters, self.START, context).date()
         start = dt.date(qd.year(), qd.month(), qd.day())
         days = self.parameterAsInt(parameters, self.DAYS, context)
+        check_simulate(grid.rows, grid.cols, days)  # also when a caller skipped checkParameterValues
         seed = self.parameterAsInt(parameters, self.SEED, context)
         climate = CLIMATES[self.parameterAsEnum(parameters, self.CLIMATE, context)]
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)

@@ -154,6 +154,11 @@ class TrainAlgorithm(SmapdownAlgorithm):
         if start and end and start > end:
             return self.tr(f"First date {start} is after Last date {end}: choose a First date on or before the "
                            "Last date (e.g. 2015-04-13 .. 2015-07-07, the SMAP radar period).")
+        from ..core.limits import check_train
+
+        # memory of the network and its activations alone (the data is checked once read, in the run)
+        features, patch = (self.parameterAsInt(parameters, k, context) for k in ("FEATURES", "PATCH"))
+        check_train(features, patch)
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
         if case == "soil moisture" and not self.input_files(parameters, "INPUT_LST", context):
             return self.tr("Case soil moisture needs 'LST files (soil-moisture case)': one MODIS LST file or LST "
@@ -199,6 +204,12 @@ class TrainAlgorithm(SmapdownAlgorithm):
                 low, lst, high, grid_name, extent, crs, start, end,
                 ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context),
                 static_path=self.input_file(parameters, "INPUT_STATIC", context))
+        from ..core.limits import check_train
+
+        # with the real channel counts; the data is already in memory, so the available memory excludes it
+        check_train(self.parameterAsInt(parameters, "FEATURES", context), self.parameterAsInt(parameters, "PATCH",
+                                                                                                context),
+                    in_channels=len(data.input_names), out_channels=len(data.output_names))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
             raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "
