@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from qgis.core import (
     QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
@@ -11,9 +13,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from ..core.report import write_report
-from .base import SmapdownAlgorithm, html_report, layer_name, nice_units, report_html_path, source_file
+from .base import SmapdownAlgorithm, html_report, layer_name, nice_units, report_html_path, source_file, staged_json
 
 
 class DifferenceAlgorithm(SmapdownAlgorithm):
@@ -65,14 +67,27 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         units = band_units(a_path)
         bands = [BandSpec(n, units[i] if i < len(units) else "", f"{n}: input - reference")
                  for i, n in enumerate(names)]
-        result = {self.OUTPUT: write_geotiff(out, grid, list(diffs), bands,
-                                             {"input": a_path, "reference": b_path}),
-                  "RESAMPLING": report["resampling"]}
         style = "difference_sm" if names and "moisture" in names[0] else "difference_tb"
         qa, _, label = a.name().partition(" · ")
         unit = nice_units(units[0]) if units else ""
         name = layer_name(f"{_short(qa)} − ref." + (f" ({unit})" if unit else ""), label)
-        self.load_styled(context, out, name, style, 0, unit)
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        result = {"RESAMPLING": report["resampling"]}
+        with OutputSet({"INPUT": a_path, "REFERENCE": b_path}) as staged:  # all outputs together, or none
+            final = os.path.abspath(out)
+            write_geotiff(staged.stage(final, name=self.OUTPUT), grid, list(diffs), bands,
+                          {"input": a_path, "reference": b_path})
+            self.load_styled(context, final, name, style, 0, unit)
+            if report_path:
+                result[self.OUTPUT_REPORT] = staged_json(staged, report_path, "smapdown difference", report)
+            html_final = report_html_path(report_path)
+            html_report(
+                staged.stage(html_final, name=self.OUTPUT_HTML), f"Difference: {a.name()} − {b.name()}",
+                [("Input", a_path), ("Reference", b_path), ("Reference resampling", report["resampling"])],
+                {band: {"input vs reference": m} for band, m in report["bands"].items()},
+                [f"Units: {unit}." if unit else ""])
+        result[self.OUTPUT] = final
+        result[self.OUTPUT_HTML] = html_final
         first = next(iter(report["bands"].values()))
         for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
             v = first.get(n.lower())
@@ -81,14 +96,6 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         for band, m in report["bands"].items():
             feedback.pushInfo(f"{band}: MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, bias {m['bias']:+.4g}, "
                               f"R {m['r']:.3f}, n {m['n']}")
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        if report_path:
-            result[self.OUTPUT_REPORT] = write_report(report_path, "smapdown difference", report)[0]
-        result[self.OUTPUT_HTML] = html_report(
-            report_html_path(report_path), f"Difference: {a.name()} − {b.name()}",
-            [("Input", a_path), ("Reference", b_path), ("Reference resampling", report["resampling"])],
-            {band: {"input vs reference": m} for band, m in report["bands"].items()},
-            [f"Units: {unit}." if unit else ""])
         return result
 
 

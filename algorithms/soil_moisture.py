@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputHtml,
@@ -14,8 +16,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from ..core.report import write_report
 from .base import (
     DEVICES,
     SmapdownAlgorithm,
@@ -27,6 +29,7 @@ from .base import (
     precision_param,
     report_html_path,
     report_outputs,
+    staged_json,
     static_param,
 )
 
@@ -135,14 +138,40 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
               "model": model or "bundled sm_general", "device": res.device,
               "training_data": str(res.model_card.get("training", {}).get("data", ""))}
         km = {"M03": "3 km", "M09": "9 km"}[grid]
-        result = {self.OUTPUT: write_geotiff(out, res.grid, [res.sm], SM_BAND, md), "DEVICE": res.device}
-        self.load_styled(context, out, layer_name(f"Soil moisture {km} CNN (m³/m³)", scene.label), "soil_moisture",
-                         0, "m³/m³")
-        if out_diff and res.reference is not None:
-            result[self.OUTPUT_DIFF] = write_geotiff(out_diff, res.grid, [res.sm - res.reference], SM_BAND,
-                                                     {**md, "quantity": "CNN - reference"})
-            self.load_styled(context, out_diff, layer_name("SM CNN − ref. (m³/m³)", scene.label), "difference_sm",
-                             1, "m³/m³")
+        result = {"DEVICE": res.device}
+        training = res.model_card.get("training", {})
+        # all outputs staged and published together (none on a failure or cancel)
+        with OutputSet({"INPUT": path, "LST": lst, "MODEL": model or self.DEFAULT_MODEL, "REFERENCE": reference,
+                        "STATIC": self.input_file(parameters, "STATIC", context)}) as staged:
+            final = os.path.abspath(out)
+            write_geotiff(staged.stage(final, name=self.OUTPUT), res.grid, [res.sm], SM_BAND, md)
+            written = {self.OUTPUT: final}
+            self.load_styled(context, final, layer_name(f"Soil moisture {km} CNN (m³/m³)", scene.label),
+                             "soil_moisture", 0, "m³/m³")
+            if out_diff and res.reference is not None:
+                final_diff = os.path.abspath(out_diff)
+                write_geotiff(staged.stage(final_diff, name=self.OUTPUT_DIFF), res.grid, [res.sm - res.reference],
+                              SM_BAND, {**md, "quantity": "CNN - reference"})
+                written[self.OUTPUT_DIFF] = final_diff
+                self.load_styled(context, final_diff, layer_name("SM CNN − ref. (m³/m³)", scene.label),
+                                 "difference_sm", 1, "m³/m³")
+            if report_path:
+                result[self.OUTPUT_REPORT] = staged_json(staged, report_path, f"smapdown soil moisture: {scene.label}",
+                                                         {"input": path, "lst": lst, "device": res.device,
+                                                          **res.metrics})
+            html_final = report_html_path(report_path)
+            html_report(
+                staged.stage(html_final, name=self.OUTPUT_HTML), f"Soil moisture {km}: {scene.label}",
+                [("SMAP input", path), ("Land surface temperature", lst),
+                 ("Model", model or "bundled soil-moisture model (model/sm_general.pt)"),
+                 ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
+                 ("Reference", str(res.metrics.get("reference", "none")))],
+                res.metrics.get("bands") if "bands" in res.metrics else None,
+                ["The bundled model was trained on simulated scenes; its held-out scores are in its model card "
+                 "(model/sm_general.json)." if not model else "",
+                 "Units: volumetric soil moisture in m³/m³."])
+            result[self.OUTPUT_HTML] = html_final
+        result.update(written)
         flat = report_outputs(res.metrics)  # only against a reference: never NaN outputs
         for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
             if f"{n}_CNN_SOIL_MOISTURE" in flat:
@@ -151,19 +180,4 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
             m = res.metrics["bands"]["soil_moisture"]["cnn"]
             feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
                               f"bias {m['bias']:+.4f} m3/m3, R {m['r']:.3f}")
-        if report_path:
-            j, _ = write_report(report_path, f"smapdown soil moisture: {scene.label}",
-                                {"input": path, "lst": lst, "device": res.device, **res.metrics})
-            result[self.OUTPUT_REPORT] = j
-        training = res.model_card.get("training", {})
-        result[self.OUTPUT_HTML] = html_report(
-            report_html_path(report_path), f"Soil moisture {km}: {scene.label}",
-            [("SMAP input", path), ("Land surface temperature", lst),
-             ("Model", model or "bundled soil-moisture model (model/sm_general.pt)"),
-             ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
-             ("Reference", str(res.metrics.get("reference", "none")))],
-            res.metrics.get("bands") if "bands" in res.metrics else None,
-            ["The bundled model was trained on simulated scenes; its held-out scores are in its model card "
-             "(model/sm_general.json)." if not model else "",
-             "Units: volumetric soil moisture in m³/m³."])
         return result
