@@ -228,12 +228,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the globe, the archive and DDP rows")
     ap.add_argument("--products", type=int, default=3, help="archive rows: product files (x2 passes)")
+    ap.add_argument("--threads", type=int, help="pin this run (and the globe's child) to N cores, torch N threads "
+                    "(the ceiling is then N cores' too; the archive and DDP rows use their own processes)")
+    ap.add_argument("--no-scaleout", action="store_true", help="skip the archive and DDP rows")
     ap.add_argument("--json", default=OUT)
     ap.add_argument("--child-globe", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_globe:
         print(json.dumps(globe_child(json.loads(args.child_globe))))
         return
+    if args.threads:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:max(1, args.threads)])
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
     t_start = time.perf_counter()
     busy0 = other_load()
     print(f"smapdown scale benchmark {code_version()} | torch {torch.__version__}, {torch.get_num_threads()} "
@@ -274,6 +280,7 @@ def main() -> None:
         globe = json.loads(p.stdout.strip().splitlines()[-1])
         area.append({"area": "globe", "precision": "bf16", **globe, "others": o.value})
         print("  globe done", flush=True)
+    if not args.quick and not args.no_scaleout:
         with tempfile.TemporaryDirectory(prefix="smapdown-scale-") as tmp:
             res["archive"] = archive_rows(tmp, args.products)
             print("  archive done", flush=True)

@@ -89,7 +89,7 @@ def predict_tiled(
     valid_mask: np.ndarray | None = None,
     bf16: bool = False,
     origin: tuple[int, int] = (0, 0),
-    shrink: bool = True,
+    shrink: bool = False,
 ) -> np.ndarray:
     """Apply the network to a (C_in, H, W) float32 raster (NaN = invalid); return (C_out, H, W) float32.
 
@@ -104,8 +104,8 @@ def predict_tiled(
     cell of the ``tile`` grid and cancelling raises
     :class:`~smapdown.core.errors.Canceled`. ``origin`` is the (row, col) of ``inputs[:, 0, 0]`` in the
     region of a location-specific model (ignored by other models). ``shrink`` runs each layer only where
-    the outputs still need it (:func:`_forward_shrinking`: the same numbers, up to float rounding, for fewer
-    FLOPs); False runs the network's own ``forward`` on the whole window.
+    the outputs still need it (:func:`_forward_shrinking`: the same numbers for ~15 % fewer FLOPs at 256 px
+    tiles, but slower in wall time on the CPU measured, so off by default: see bench/RESULTS-scale.md).
     """
     fb = feedback or SILENT
     validate_card(card)
@@ -161,8 +161,9 @@ def predict_tiled(
                     xn = normalise(x[:, er0:er1, ec0:ec1], in_mean, in_std)
                     t = torch.from_numpy(xn)[None].to(dev).contiguous(memory_format=fmt)
                     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(bf16)):
-                        if shrink and halo >= model.receptive_radius and _shrinkable(model):
-                            border = (er0 == 0, er1 == H, ec0 == 0, ec1 == W)
+                        shrinking = bool(shrink) and halo >= model.receptive_radius
+                        if (shrinking or (bf16 and (FP32_FIRST or FP32_HEAD))) and _shrinkable(model):
+                            border = (er0 == 0, er1 == H, ec0 == 0, ec1 == W) if shrinking else (True,) * 4
                             y, (g0, g1) = _forward_shrinking(model, t, border, (origin[0] + er0, origin[1] + ec0))
                             y = y[0, :, r0 - er0 - g0:r1 - er0 - g0, c0 - ec0 - g1:c1 - ec0 - g1]
                         else:
@@ -181,8 +182,11 @@ def predict_tiled(
     return out
 
 
-FP32_ENDS = True
-"""Under bf16, run the first layer and the output conv in fp32 (0.5 % of the FLOPs; halves the bf16 error)."""
+FP32_FIRST = True
+"""Under bf16, run the first layer in fp32 (2 bands in: 0.3 % of the FLOPs): the bf16-vs-fp32 error of the bundled
+TB net on a continent falls from 0.034 to 0.027 K rms (max 0.30 -> 0.23 K) at no measurable cost."""
+FP32_HEAD = False
+"""Also the output conv in fp32: measured 0.0335 -> 0.0333 K rms for ~30 % more time, so off."""
 
 
 def _shrinkable(model: DownscaleCNN) -> bool:
@@ -200,12 +204,13 @@ def _forward_shrinking(model: DownscaleCNN, t: torch.Tensor, border: tuple[bool,
     """``model(t)`` computed layer by layer only where the final output still depends on it.
 
     ``t`` is a window of the image with a halo; ``border`` says which of its sides (top, bottom, left, right)
-    is the image's edge. Each layer's convolutions run unpadded, so its output loses its reach (2 px for the
-    dual 3x3 / dilated 3x3 layer, 1 px for the output conv) on every side inside the image, while on the image's
-    edges the zero padding of the network is kept exactly. A window with a 16 px halo thus computes each layer
-    on a shrinking region (on average ~8 px of halo instead of 16) and every output pixel of the final region is
-    the same function of the inputs as in ``model.forward``. Returns the output on the final region and that
-    region's (row, col) offset in the window.
+    is the image's edge (all four True: every layer padded as in ``model.forward``, nothing shrinks; this is
+    how bf16 runs keep the first layer and the output conv in fp32). Each layer's convolutions run unpadded,
+    so its output loses its reach (2 px for the dual 3x3 / dilated 3x3 layer, 1 px for the output conv) on
+    every side inside the image, while on the image's edges the zero padding of the network is kept exactly. A
+    window with a 16 px halo thus computes each layer on a shrinking region (on average ~8 px of halo instead of
+    16) and every output pixel of the final region is the same function of the inputs as in ``model.forward``.
+    Returns the output on the final region and that region's (row, col) offset in the window.
     """
     from torch.nn import functional as nnf
 
@@ -214,21 +219,26 @@ def _forward_shrinking(model: DownscaleCNN, t: torch.Tensor, border: tuple[bool,
         return nnf.pad(a, (left, right, top, bottom)) if reach and any(border) else a
 
     layers = [layer for block in model.body for layer in block]
+    whole = all(border)  # nothing shrinks: the layers' own padding does it (no copies)
     a = t
     for i, layer in enumerate(layers):
         r = max(1, int(layer.dilated.dilation[0]))
-        a = pad(a, r)
-        # under bf16 autocast the first layer (2 bands in: 0.3 % of the FLOPs) stays fp32
-        with torch.autocast(a.device.type, enabled=False) if i == 0 and FP32_ENDS else contextlib.nullcontext():
-            yd = nnf.conv2d(a, layer.dilated.weight, layer.dilated.bias, dilation=layer.dilated.dilation)
-            yc = nnf.conv2d(a, layer.conv.weight, layer.conv.bias)
+        # under bf16 autocast the first layer (2 bands in: 0.3 % of the FLOPs) stays fp32 (FP32_FIRST)
+        with torch.autocast(a.device.type, enabled=False) if i == 0 and FP32_FIRST else contextlib.nullcontext():
+            if whole:
+                yd, yc = layer.dilated(a), layer.conv(a)
+            else:
+                a = pad(a, r)
+                yd = nnf.conv2d(a, layer.dilated.weight, layer.dilated.bias, dilation=layer.dilated.dilation)
+                yc = nnf.conv2d(a, layer.conv.weight, layer.conv.bias)
         k = r - 1
-        if k:
+        if k and not whole:
             yc = yc[:, :, k:yc.shape[2] - k, k:yc.shape[3] - k]
         a = torch.relu(torch.cat([yc, yd], dim=1))
-    # ... and so does the output conv (2 bands out, 0.3 %): its sums of 1 152 products set the fine detail
-    with torch.autocast(a.device.type, enabled=False) if FP32_ENDS else contextlib.nullcontext():
-        y = nnf.conv2d(pad(a, 1).float() if FP32_ENDS else pad(a, 1), model.head.weight, model.head.bias)
+    # the output conv (2 bands out, 0.3 %) too when FP32_HEAD
+    with torch.autocast(a.device.type, enabled=False) if FP32_HEAD else contextlib.nullcontext():
+        b = a.float() if FP32_HEAD else a
+        y = model.head(b) if whole else nnf.conv2d(pad(b, 1), model.head.weight, model.head.bias)
     R = model.receptive_radius
     g0, g1 = (0 if border[0] else R), (0 if border[2] else R)
     h, w = y.shape[2], y.shape[3]
