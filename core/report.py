@@ -60,13 +60,20 @@ def _html(title: str, report: dict) -> str:
             f"<table>{info}</table></body></html>")
 
 
-def write_report(path: str, title: str, report: dict) -> tuple[str, str]:
-    """Write ``report`` as JSON at ``path`` (extension forced to .json) and HTML beside it."""
+def write_report(path: str, title: str, report: dict, out: OutputSet | None = None) -> tuple[str, str]:
+    """Write ``report`` as JSON at ``path`` (extension forced to .json) and HTML beside it; returns both paths.
+
+    Both are staged in ``out`` (the run's :class:`core.atomic.OutputSet`, published with its other outputs)
+    when given, else in an output set of their own: the two files appear together or not at all."""
     base = os.path.splitext(path)[0]
     data = json_safe({"title": title, **report})
-    with OutputSet() as out:  # both files or neither
-        _write_text(out.stage(base + ".json"), json.dumps(data, indent=2, allow_nan=False))
-        _write_text(out.stage(base + ".html"), _html(title, data))
+    if out is not None:
+        _write_text(out.stage(base + ".json", name="report"), json.dumps(data, indent=2, allow_nan=False))
+        _write_text(out.stage(base + ".html", name="report"), _html(title, data))
+    else:
+        with OutputSet() as own:
+            _write_text(own.stage(base + ".json"), json.dumps(data, indent=2, allow_nan=False))
+            _write_text(own.stage(base + ".html"), _html(title, data))
     return os.path.abspath(base + ".json"), os.path.abspath(base + ".html")
 
 

@@ -45,10 +45,10 @@ with OutputSet(inputs={"INPUT": low}) as out:
     for name, arr in (("tb9", res.cnn), ("baseline", res.baseline), ("cnn_again", res.cnn)):
         write_geotiff(out.stage(f"{folder}/{name}.tif"), res.grid, list(arr), bands, {"run": tag})
         time.sleep(0.05)
-    write_report(out.stage(f"{folder}/report.json"), "run " + tag, {"run": tag})
+    write_report(f"{folder}/report.json", "run " + tag, {"run": tag}, out=out)
 print("done", flush=True)
 '''
-OUTPUTS = ("tb9.tif", "baseline.tif", "cnn_again.tif", "report.json")
+OUTPUTS = ("tb9.tif", "baseline.tif", "cnn_again.tif", "report.json", "report.html")
 
 
 def _run_tag(folder: Path, name: str) -> str | None:
@@ -57,6 +57,10 @@ def _run_tag(folder: Path, name: str) -> str | None:
         return None
     if name.endswith(".json"):
         return json.loads(p.read_text())["run"]
+    if name.endswith(".html"):
+        import re
+
+        return re.search(r"<title>run (\w+)</title>", p.read_text()).group(1)
     ds = gdal.Open(str(p))
     tag = ds.GetMetadataItem("run")
     a = ds.GetRasterBand(1).ReadAsArray()
@@ -83,6 +87,7 @@ def test_sigkill_during_downscale_leaves_all_or_nothing(sim, tmp_path):
     assert p.returncode == 0, stderr
     duration = time.monotonic() - t0
     assert {_run_tag(out, n) for n in OUTPUTS} == {"old"}
+    assert not leftover_temps([str(out)])  # a finished run leaves nothing hidden
     rng = random.Random(11)
     tried = []
     for i in range(KILL_POINTS):
