@@ -20,6 +20,7 @@ from osgeo import gdal
 from smapdown.core import pipeline, simulate
 from smapdown.core.atomic import leftover_temps
 from smapdown.core.errors import InputError
+from smapdown.core.feedback import Feedback
 from smapdown.workflows import archive
 
 gdal.UseExceptions()
@@ -121,21 +122,33 @@ def test_killed_run_resumes_without_recomputing_finished_products(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the driver, its cluster and workers, mid-product
         proc.wait(timeout=60)
+    for _ in range(200):  # until every process of the job is gone (the workers are reaped by init)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
     assert 2 <= len(done) < total, "the run finished before it could be killed; give it more products"
     before = {k: r["computed_utc"] for k, r in _manifest(out).items() if r["status"] == "complete"}
     stale = out / ".smapdown-999999999-stage-x.tif"  # what a killed writer on this machine leaves
     stale.write_bytes(b"partial")
 
-    summary = archive.run_archive(src, out, scheduler="serial", manifest_interval=0)
+    lines: list[str] = []
+
+    class Log(Feedback):
+        def info(self, message: str) -> None:
+            lines.append(message)
+
+    summary = archive.run_archive(src, out, scheduler="serial", manifest_interval=0, feedback=Log())
     rows = _manifest(out)
     # (a simulated PM pass can miss the whole region: such a product is 'empty', done without outputs)
-    assert summary.skipped == len(before) and summary.failed == 0
+    assert summary.skipped == len(before) and summary.failed == 0, (summary, lines)
     assert summary.complete == total - len(before) - summary.empty
     for key, stamp in before.items():
         assert rows[key]["status"] == "skipped" and rows[key]["computed_utc"] == stamp
     assert all(r["status"] in ("complete", "skipped", "empty") for r in rows.values()) and len(rows) == total
-    assert leftover_temps([str(out)]) == [] and not stale.exists()
+    assert leftover_temps([str(out)]) == [] and not stale.exists(), (leftover_temps([str(out)]), lines)
     # the same files as an uninterrupted run
     clean = tmp_path / "clean"
     archive.run_archive(src, clean, scheduler="serial", manifest_interval=0)
