@@ -40,9 +40,21 @@ def products(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def serial_run(products, tmp_path_factory):
+def model(tmp_path_factory) -> str:
+    """A private copy of the bundled TB model: a rerun skips only outputs of the same model file, and the
+    bundled one may be rewritten (retrained) while the tests run."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("archive-model")
+    for ext in (".pt", ".json"):
+        shutil.copy2(pipeline.DEFAULT_TB_MODEL[:-3] + ext, folder / f"tb{ext}")
+    return str(folder / "tb.pt")
+
+
+@pytest.fixture(scope="module")
+def serial_run(products, model, tmp_path_factory):
     out = tmp_path_factory.mktemp("archive-serial")
-    return archive.run_archive(products, out, scheduler="serial", manifest_interval=0), out
+    return archive.run_archive(products, out, scheduler="serial", manifest_interval=0, model=model), out
 
 
 def _tifs(folder: Path) -> dict[str, bytes]:
@@ -54,7 +66,7 @@ def _manifest(folder: Path) -> dict[str, dict]:
         return {r["key"]: r for r in csv.DictReader(fh)}
 
 
-def test_serial_run_writes_cogs_vrts_and_manifest(serial_run, products):
+def test_serial_run_writes_cogs_vrts_and_manifest(serial_run, products, model):
     summary, out = serial_run
     jobs = archive.plan_jobs(products)
     assert summary.total == len(jobs) == summary.complete >= 4 and summary.failed == 0
@@ -77,7 +89,7 @@ def test_serial_run_writes_cogs_vrts_and_manifest(serial_run, products):
     from smapdown.model.inference import fixed_threads
 
     with fixed_threads(1):
-        ref = pipeline.downscale(pipeline.read_tb36(job.path, pass_=job.pass_))
+        ref = pipeline.downscale(pipeline.read_tb36(job.path, pass_=job.pass_), model)
     got = ds.GetRasterBand(1).ReadAsArray()
     assert np.array_equal(np.where(got == -9999, np.nan, got), ref.cnn[0], equal_nan=True)
     # a VRT per quantity, one band per product in date order, described by date and pass
@@ -89,9 +101,10 @@ def test_serial_run_writes_cogs_vrts_and_manifest(serial_run, products):
     assert leftover_temps([str(out)]) == [] and not (out / archive.LOCK).exists()
 
 
-def test_two_worker_cluster_gives_the_same_bits_and_loads_the_model_once_per_worker(serial_run, products, tmp_path):
+def test_two_worker_cluster_gives_the_same_bits_and_loads_the_model_once_per_worker(serial_run, products, model,
+                                                                                     tmp_path):
     _, serial_out = serial_run
-    summary = archive.run_archive(products, tmp_path, scheduler="local", workers=2, manifest_interval=0)
+    summary = archive.run_archive(products, tmp_path, scheduler="local", workers=2, manifest_interval=0, model=model)
     assert summary.complete == summary.total and summary.workers == 2
     assert _tifs(tmp_path) == _tifs(serial_out)
     rows = _manifest(tmp_path).values()
@@ -101,12 +114,12 @@ def test_two_worker_cluster_gives_the_same_bits_and_loads_the_model_once_per_wor
     assert set(loads.values()) == {1}, loads  # every worker read the model file once, however many products
 
 
-def test_killed_run_resumes_without_recomputing_finished_products(tmp_path):
+def test_killed_run_resumes_without_recomputing_finished_products(model, tmp_path):
     src = _simulate(tmp_path / "in", 8, 22)
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "build" / "pkg"))
     cmd = [sys.executable, "-m", "smapdown.workflows.archive", str(src), "-o", str(out), "--scheduler", "local",
-           "--workers", "2", "--manifest-interval", "0"]
+           "--workers", "2", "--manifest-interval", "0", "--model", model]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     total = len(archive.plan_jobs(src))
@@ -140,7 +153,7 @@ def test_killed_run_resumes_without_recomputing_finished_products(tmp_path):
         def info(self, message: str) -> None:
             lines.append(message)
 
-    summary = archive.run_archive(src, out, scheduler="serial", manifest_interval=0, feedback=Log())
+    summary = archive.run_archive(src, out, scheduler="serial", manifest_interval=0, feedback=Log(), model=model)
     rows = _manifest(out)
     # (a simulated PM pass can miss the whole region: such a product is 'empty', done without outputs)
     assert summary.skipped == len(before) and summary.failed == 0, (summary, lines)
@@ -151,20 +164,20 @@ def test_killed_run_resumes_without_recomputing_finished_products(tmp_path):
     assert leftover_temps([str(out)]) == [] and not stale.exists(), (leftover_temps([str(out)]), lines)
     # the same files as an uninterrupted run
     clean = tmp_path / "clean"
-    archive.run_archive(src, clean, scheduler="serial", manifest_interval=0)
+    archive.run_archive(src, clean, scheduler="serial", manifest_interval=0, model=model)
     assert _tifs(out) == _tifs(clean)
 
 
-def test_rerun_redoes_a_damaged_output_and_a_changed_setting(products, tmp_path):
-    first = archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1))
+def test_rerun_redoes_a_damaged_output_and_a_changed_setting(products, model, tmp_path):
+    first = archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1), model=model)
     assert first.complete == 2 and first.total == 2  # the date range keeps one day: AM and PM
     victim = tmp_path / "20150401_AM_tb_h.tif"
     victim.write_bytes(victim.read_bytes()[:-10])
-    again = archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1))
+    again = archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1), model=model)
     assert (again.complete, again.skipped) == (1, 1)
     assert _manifest(tmp_path)["20150401_AM"]["status"] == "complete"
     other = archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1),
-                                mean_preserve=False)
+                                mean_preserve=False, model=model)
     assert (other.complete, other.skipped) == (2, 0)  # other settings: nothing is taken from the earlier run
 
 
@@ -194,8 +207,9 @@ def test_refuses_writing_into_the_input_folder_and_empty_ranges(products, tmp_pa
         archive.run_archive(products, tmp_path, scheduler="yarn")
 
 
-def test_algorithm_via_processing_run_resumes(run_alg, products, tmp_path):
-    params = {"INPUT_FOLDER": str(products), "END": "2015-04-02", "WORKERS": 1, "OUTPUT_FOLDER": str(tmp_path)}
+def test_algorithm_via_processing_run_resumes(run_alg, products, model, tmp_path):
+    params = {"INPUT_FOLDER": str(products), "END": "2015-04-02", "WORKERS": 1, "OUTPUT_FOLDER": str(tmp_path),
+              "MODEL": model}
     res = run_alg("downscalearchive", params)
     assert res["TOTAL"] == 4 and res["COMPLETE"] == 4 and res["SKIPPED"] == 0
     assert Path(res["MANIFEST"]).exists() and len(res["VRTS"].split(";")) == 2
@@ -203,7 +217,7 @@ def test_algorithm_via_processing_run_resumes(run_alg, products, tmp_path):
     assert again["COMPLETE"] == 0 and again["SKIPPED"] == 4
 
 
-def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg, products, tmp_path):
+def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg, products, model, tmp_path):
     from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
     class CancelAfterFirst(QgsProcessingFeedback):
@@ -212,7 +226,7 @@ def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg,
             if percent > 0:
                 self.cancel()
 
-    params = {"INPUT_FOLDER": str(products), "WORKERS": 1, "OUTPUT_FOLDER": str(tmp_path)}
+    params = {"INPUT_FOLDER": str(products), "WORKERS": 1, "OUTPUT_FOLDER": str(tmp_path), "MODEL": model}
     with pytest.raises(QgsProcessingException, match="cancelled; finished products are kept"):
         run_alg("downscalearchive", params, feedback=CancelAfterFirst())
     done = [r for r in _manifest(tmp_path).values() if r["status"] == "complete"]
@@ -222,10 +236,10 @@ def test_algorithm_cancel_keeps_finished_products_and_a_rerun_continues(run_alg,
     assert again["SKIPPED"] == len(done) and again["COMPLETE"] + again["SKIPPED"] + again["EMPTY"] == again["TOTAL"]
 
 
-def test_a_second_date_range_adds_to_the_vrt(products, tmp_path):
-    archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1))
+def test_a_second_date_range_adds_to_the_vrt(products, model, tmp_path):
+    archive.run_archive(products, tmp_path, scheduler="serial", end=dt.date(2015, 4, 1), model=model)
     second = archive.run_archive(products, tmp_path, scheduler="serial", start=dt.date(2015, 4, 2),
-                                 end=dt.date(2015, 4, 2))
+                                 end=dt.date(2015, 4, 2), model=model)
     assert second.complete == 2
     vrt = gdal.Open(str(tmp_path / "tb_v.vrt"))
     assert [vrt.GetRasterBand(i + 1).GetDescription() for i in range(vrt.RasterCount)] == \

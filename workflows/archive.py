@@ -636,8 +636,10 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
         todo: list[Job] = []
         for job in jobs:
             r = old.get(job.key)
-            if r and r.get("status") in FINAL and r.get("settings") == fingerprint and r.get("file") == job.path:
-                why = verify(r, output, checksum) if r["status"] in DONE else None
+            if r and r.get("status") in FINAL:
+                why = ("made with other settings or another model file" if r.get("settings") != fingerprint else
+                       f"made from {r.get('file')}" if r.get("file") != job.path else
+                       verify(r, output, checksum) if r["status"] in DONE else None)
                 if why is None:
                     rows[job.key] = dict(r, status="skipped" if r["status"] in DONE else r["status"])
                     continue
