@@ -251,6 +251,14 @@ def semivariogram(tb: np.ndarray, keep: np.ndarray, lag: int) -> float:
     return float(0.5 * np.mean(x ** 2)) if x.size >= 30 else float("nan")
 
 
+def side_by_side(arrays: list[np.ndarray]) -> np.ndarray:
+    """Arrays (…, H, W) of equal H joined along columns with max(LAGS) NaN columns between them, so that no
+    semivariogram pair crosses from one region (or day) into the next."""
+    gap = max(LAGS)
+    return np.concatenate([np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, 0), (0, gap)], constant_values=np.nan)
+                           for a in arrays], axis=-1)
+
+
 def field_stats(tb: np.ndarray, water: np.ndarray, cover: np.ndarray) -> dict:
     """Semivariogram at LAGS and V−H by dominant land cover over land cells (water < STAT_MAX_WATER)."""
     land = np.isfinite(water) & (water < STAT_MAX_WATER)
@@ -317,10 +325,7 @@ def sim_stats(specs: list[tuple], days: int) -> dict:
                 rep = upsample(tb[b:b + 1].astype(np.float32), 4, "nearest")[0]
                 if ok.sum() > 50:  # sub-cell pattern: departure from the 36 km value
                     corr[band].append(np.corrcoef((radar[b] - rep)[ok], (t - rep)[ok])[0, 1])
-    # stack regions side by side with a NaN column between them so that no pair crosses two regions
-    pad = lambda arrs, c: np.concatenate([np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, 0), (0, 1)],  # noqa: E731
-                                                 constant_values=np.nan) for a in arrs], axis=-1)
-    out = field_stats(pad(tbs, 2), pad(waters, 1), pad(covers, 5))
+    out = field_stats(side_by_side(tbs), side_by_side(waters), side_by_side(covers))
     s = np.array(sub["land"], float)
     w = np.array(sub["water"], float)
     extra = {"subcell_std_true_tb9_land_K": [float(np.nanmean(s[:, 0])), float(np.nanmean(s[:, 1]))],
@@ -358,8 +363,8 @@ def run_bound(args) -> dict:
     t = time.time()
     res = pipeline.downscale(scene, model, bf16=True)
     floor = pipeline.TB_FLOOR
-    out = {"model": os.path.relpath(model, ROOT), "file": os.path.basename(path), "seconds": time.time() - t,
-           "floor_K": list(floor), "cnn_pixels_outside_bounds_before_clipping":
+    out = {"model": os.path.relpath(os.path.realpath(model), ROOT), "file": os.path.basename(path),
+           "seconds": time.time() - t, "floor_K": list(floor), "cnn_pixels_outside_bounds_before_clipping":
            res.metrics["mean_preservation"]["pixels_clipped_to_physical_bounds"]}
     for b, pol in enumerate("VH"):
         inp = scene.by_role(f"tb_{pol.lower()}").data

@@ -58,7 +58,7 @@ def test_static_maps_of_the_real_half_orbit_cell_for_cell(real_smap_l2):
         np.testing.assert_array_equal(maps[band][rows, cols], expected[i])
     assert np.isfinite(maps["static_water"]).sum() == 17268  # nothing else is filled in
     forest = maps["static_forest"][rows, cols]
-    assert (forest[lc[:, 0] == 2] > 0.5).all()  # evergreen broadleaf cells are forest
+    assert np.median(forest[lc[:, 0] == 2]) > 0.9  # cells dominated by evergreen broadleaf forest are forest
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,33 @@ def test_wald_blocks_and_alignment():
     np.testing.assert_allclose(m[1, 1, 1], a[1, 4:, 4:].mean())
     sub, win = validate.aligned(np.zeros((1, 10, 10)), Grid("M36", 3, 5, 10, 10), 4)
     assert (win.row_off, win.col_off, win.rows, win.cols) == (4, 8, 8, 4) and sub.shape == (1, 8, 4)
+
+
+def test_semivariogram_of_a_ramp_and_of_regions_side_by_side():
+    validate = _scripts()
+    ramp = np.tile(np.arange(12.0) * 2.0, (12, 1))  # 2 K per cell along columns, constant along rows
+    keep = np.ones(ramp.shape, bool)
+    for lag in validate.LAGS:  # half the mean of (2 lag)^2 over column pairs and 0 over row pairs
+        n_col, n_row = 12 * (12 - lag), 12 * (12 - lag)
+        expected = 0.5 * (n_col * (2.0 * lag) ** 2) / (n_col + n_row)
+        assert validate.semivariogram(ramp, keep, lag) == pytest.approx(expected)
+    two = validate.side_by_side([np.full((1, 8, 8), 100.0), np.full((1, 8, 8), 250.0)])
+    assert [validate.semivariogram(two[0], np.ones(two.shape[1:], bool), lag) for lag in validate.LAGS] == [0, 0, 0]
+
+
+def test_wald_protocol_on_the_real_half_orbit(real_smap_l2):
+    """The real 36 km TB aggregated to 144 km and brought back: the two 144 -> 36 km networks trained in
+    simulation (tests/data/wald, made by `make validate`: TB only; TB + the file's own land-cover and water
+    fractions) beat bicubic on real land cells by the issue's margins, per polarisation (measured 0.919 / 0.919
+    and 0.792 / 0.788); bicubic beats repeating the 144 km value."""
+    validate = _scripts()
+    inp = validate.real_wald_inputs(str(real_smap_l2))
+    here = os.path.join(ROOT, "tests", "data", "wald")
+    preds = {"tb": validate.apply_model(os.path.join(here, "wald_tb.pt"), inp["tb144"], None),
+             "static": validate.apply_model(os.path.join(here, "wald_tb_static.pt"), inp["tb144"], inp["static36"])}
+    res = validate.score_wald(inp, preds)
+    assert res["cells"] == 7258
+    m = res["methods"]
+    assert m["36 km value repeated (144 km repeated)"]["ratio_v"] > 1.0
+    assert m["tb"]["ratio_v"] <= 0.95 and m["tb"]["ratio_h"] <= 0.95
+    assert m["static"]["ratio_v"] <= 0.85 and m["static"]["ratio_h"] <= 0.85
