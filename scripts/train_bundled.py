@@ -1,6 +1,11 @@
 """Train and evaluate smapdown's models on SIMULATED scenes; reproduces the bundled models.
 
-  train_bundled.py tb        general TB model  -> model/tb_general.pt (+ .json card)
+  train_bundled.py tb-truth  general TB model trained against the simulated TRUE 9 km TB on WORLD_TRAIN (44
+                             regions), gated on WORLD_TEST (6 unseen) -> build/sim/tb_truth.pt; the bundled
+                             model/tb_general.pt is: tb-truth --days 20 --val-days 4 --epochs 12 --bf16
+                             (--cover adds the land-cover and open-water fractions as inputs)
+  train_bundled.py tb        the previous general TB model (-> build/sim/tb_radar.pt), trained against the
+                             radar-guided 9 km TB (5 or 20 North-American regions); kept for comparison
   train_bundled.py sm        general soil-moisture model -> model/sm_general.pt (+ .json card); the bundled
                              one: sm --more-regions --epochs 20 --bf16
   train_bundled.py location  the poster's location-specific experiment (no file bundled; prints and
@@ -8,6 +13,7 @@
   train_bundled.py calibrate TTA uncertainty vs the true error on the held-out regions -> tb_general card
   train_bundled.py oracle    what static knowledge alone reaches in the location experiment (a bound for it)
 
+Under `torchrun --nproc_per_node N` every process trains its share and rank 0 alone saves and scores.
 Every scene goes through the product files (SPL3SMP-/SPL3SMAP-/SPL2SMAP_S-like HDF5, LST GeoTIFF) and the
 same readers and pipeline as users' files. Evaluation is on regions and days never used in training, against
 the radar-guided 9 km TB (the poster's target) and against the simulation's true 9 km TB.
@@ -40,7 +46,7 @@ from smapdown.core.metrics import compare  # noqa: E402
 from smapdown.core.raster import read_ease_raster  # noqa: E402
 from smapdown.core.report import json_safe  # noqa: E402
 from smapdown.model.io import load_model, save_model, write_card_json  # noqa: E402
-from smapdown.model.train import TrainConfig, TrainingData, split_by_date, train  # noqa: E402
+from smapdown.model.train import TrainConfig, TrainingData, is_main_process, split_by_date, train  # noqa: E402
 
 DATA = os.path.join(ROOT, "build", "sim")
 # the SMAP soil-moisture requirement (ubRMSE <= 0.04) holds where vegetation water content is <= 5 kg/m2
@@ -287,7 +293,7 @@ def calibration(model_path: str, files: dict, days: list[int], region: Grid) -> 
 
 
 def run_calibrate(args) -> None:
-    out = os.path.join(ROOT, "model", "tb_general.pt")
+    out = args.output or os.path.join(ROOT, "model", "tb_general.pt")
     cal = {}
     for spec in TEST_REGIONS:
         name, row, col, size, climate, water, seed = spec
@@ -316,7 +322,7 @@ def finish_card(path: str, updates: dict) -> dict:
 
 def run_tb(args) -> None:
     if args.evaluate_only:
-        evaluate_general_tb(args.output or os.path.join(ROOT, "model", "tb_general.pt"), args)
+        evaluate_general_tb(args.output or os.path.join(DATA, "tb_radar.pt"), args)
         return
     parts, regions = [], {}
     for name, row, col, size, climate, water, seed in train_regions(args):
@@ -336,7 +342,9 @@ def run_tb(args) -> None:
         "case": "tb", "data": "simulated", "location_specific": False, "regions": regions,
         "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
         "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores below are on simulated data."}})
-    out = args.output or os.path.join(ROOT, "model", "tb_general.pt")
+    if not is_main_process():  # under torchrun: every rank trains its share, rank 0 alone saves and scores
+        return
+    out = args.output or os.path.join(DATA, "tb_radar.pt")
     save_model(out, res.model, res.card)
     print(f"trained in {time.time() - t:.0f} s")
     evaluate_general_tb(out, args)
@@ -399,6 +407,8 @@ def run_sm(args) -> None:
                        + ("; static_* bands are the simulated soil and land-cover maps (STATIC_M03_SIM.tif) "
                           "with map errors" if args.static else ""),
         "note": "SIMULATED scenes only. Scores below are on simulated data."}})
+    if not is_main_process():  # under torchrun: every rank trains its share, rank 0 alone saves and scores
+        return
     save_model(out, res.model, res.card)
     evaluate_general_sm(out, args)
 
@@ -471,6 +481,8 @@ def run_location(args) -> None:
     loc = {"grid": grid9.name, "row_off": grid9.row_off, "col_off": grid9.col_off, "rows": grid9.rows,
            "cols": grid9.cols}
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "tb", **prov}, "location": loc})
+    if not is_main_process():  # under torchrun: every rank trains its share, rank 0 alone saves and scores
+        return
     path = os.path.join(ROOT, "build", "location_model.pt")
     save_model(path, res.model, res.card)
     dates = [pipeline.read_tb36(p).date for p in files["low"]]
@@ -554,6 +566,8 @@ def run_location_sm(args) -> None:
     t = time.time()
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "soil moisture", **prov},
                                                          "location": loc})
+    if not is_main_process():  # under torchrun: every rank trains its share, rank 0 alone saves and scores
+        return
     path = os.path.join(ROOT, "build", "location_sm_model.pt")
     save_model(path, res.model, res.card)
     dates = [pipeline.read_tb36(p).date for p in files["low"]]
@@ -625,6 +639,8 @@ def run_tb_truth(args) -> None:
             "target": "simulated TRUE 9 km TB (area mean of the fine-scale emission), not the radar-guided TB",
             "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
             "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores are on simulated data."}})
+        if not is_main_process():  # under torchrun: rank 0 alone saves and scores
+            return
         save_model(out, res.model, res.card)
         print(f"trained in {time.time() - t:.0f} s -> {out}")
     pooled = {b: np.zeros(5) for b in ("tb_v", "tb_h")}
