@@ -423,19 +423,20 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
               mean_preserve: bool = True, reference: str | None = None, uncertainty: bool = False,
               tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
               static_path: str | None = None, max_days_apart: int = 0,
-              regrid_reference: bool = False) -> DownscaleResult:
+              regrid_reference: bool = False, loaded: tuple | None = None) -> DownscaleResult:
     """36 km TB (V, H) → 9 km with the CNN; the bicubic baseline, optional TTA spread and metrics.
 
     ``static_path``: a static ancillary raster (``static_*`` bands), needed by models trained with one.
     ``max_days_apart``: how many days the reference's date may differ from the input's (0: the same day;
     the gap is reported in ``metrics["dates"]``); ``regrid_reference``: resample a reference on another
-    grid (else refused; the method is reported in ``metrics["reference_resampling"]``)."""
+    grid (else refused; the method is reported in ``metrics["reference_resampling"]``). ``loaded``: the
+    (model, card) of ``model_path`` already loaded on ``device`` (an archive worker's cache), else read here."""
     from ..model.inference import predict_tiled, resolve_device, upsample, upsample_bicubic
     from ..model.io import load_model
 
     path = model_path or DEFAULT_TB_MODEL
     dev = resolve_device(device)
-    model, card = load_model(path, device=str(dev))
+    model, card = loaded if loaded is not None else load_model(path, device=str(dev))
     outputs = [o.get("name") for o in card.get("outputs", [])]
     if outputs[:2] != ["tb_v", "tb_h"]:
         raise InputError(f"{path}: this model predicts {outputs}, not TB V and H (is it a soil-moisture "
@@ -646,13 +647,14 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
                            grid_name: str = "M03", device: str = "auto", reference: str | None = None,
                            tile: int = 256, feedback: Feedback = SILENT, bf16: bool = False,
                            static_path: str | None = None, max_days_apart: int = 0,
-                           regrid_reference: bool = False) -> SoilMoistureResult:
+                           regrid_reference: bool = False, loaded: tuple | None = None) -> SoilMoistureResult:
     """Soil moisture on M09/M03 from 36 km TB and MODIS LST (and, as the model card asks, the product's
     36 km retrieval and a static ancillary raster) with the case-2 CNN; metrics vs a reference.
 
     ``max_days_apart``: how many days the LST's and the reference's dates may differ from the TB's (0: the
     same day; inputs without a date are reported as unknown; gaps in ``metrics["dates"]``);
-    ``regrid_reference``: resample a reference on another grid (else refused)."""
+    ``regrid_reference``: resample a reference on another grid (else refused). ``loaded``: the (model, card)
+    of ``model_path`` already loaded on ``device``, else read here."""
     from ..model.inference import predict_tiled, resolve_device
     from ..model.io import load_model
 
@@ -660,7 +662,7 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
         raise InputError(f"soil moisture grid must be M09 or M03, not {grid_name}")
     path = model_path or DEFAULT_SM_MODEL
     dev = resolve_device(device)
-    model, card = load_model(path, device=str(dev))
+    model, card = loaded if loaded is not None else load_model(path, device=str(dev))
     outputs = [o.get("name") for o in card.get("outputs", [])]
     if outputs != ["soil_moisture"]:
         raise InputError(f"{path}: this model predicts {outputs}, not soil moisture (is it a TB model? "

@@ -243,43 +243,23 @@ def _lst_by_date(lst: str | Sequence[str]) -> dict[dt.date, str]:
 _MODELS: dict[tuple, tuple] = {}
 _MODEL_LOCK = threading.RLock()
 _LOADS = [0]
-_PATCH = {"depth": 0, "original": None}
 
 
-def _cached_load_model(path, device: str = "cpu"):
-    """``model.io.load_model`` through this process's cache: the same file on the same device is read once."""
+def cached_model(path: str, device: str = "auto") -> tuple:
+    """(model, card) of ``path`` on ``device`` through this process's cache: an archive worker reads a model
+    file once, not once per product (keyed by real path, size, mtime and device; thread-safe). The cached
+    network is only used for inference, which leaves it as it found it."""
+    from ..model.inference import resolve_device
+    from ..model.io import load_model
+
+    dev = str(resolve_device(device))
     st = os.stat(path)
-    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, str(device))
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, dev)
     with _MODEL_LOCK:
         if key not in _MODELS:
-            _MODELS[key] = _PATCH["original"](path, device=device)
+            _MODELS[key] = load_model(path, device=dev)
             _LOADS[0] += 1
         return _MODELS[key]
-
-
-@contextlib.contextmanager
-def worker_model_cache() -> Iterator[None]:
-    """While inside, the core pipeline's model loads go through this process's cache.
-
-    ``core.pipeline.downscale`` / ``estimate_soil_moisture`` load their model from a path on every call; an
-    archive task must not re-read it for each of thousands of products, so ``model.io.load_model`` is
-    routed through the cache for the duration (reference-counted, thread-safe). The cached network is only
-    used for inference, which leaves it as it found it.
-    """
-    from ..model import io as model_io
-
-    with _MODEL_LOCK:
-        if _PATCH["depth"] == 0:
-            _PATCH["original"] = model_io.load_model
-            model_io.load_model = _cached_load_model
-        _PATCH["depth"] += 1
-    try:
-        yield
-    finally:
-        with _MODEL_LOCK:
-            _PATCH["depth"] -= 1
-            if _PATCH["depth"] == 0:
-                model_io.load_model = _PATCH["original"]
 
 
 def _worker_name() -> str:
@@ -314,7 +294,7 @@ def run_product(job: Job, settings: Settings) -> dict:
     try:
         from ..model.inference import fixed_threads
 
-        with worker_model_cache(), fixed_threads(settings.threads):
+        with fixed_threads(settings.threads):
             if settings.case == "sm" and not job.lst:
                 row["status"] = "missing_input"
                 raise InputError(f"no LST file of {job.date or 'this date'} for {job.path}")
@@ -326,14 +306,18 @@ def run_product(job: Job, settings: Settings) -> dict:
                   "training_data": "simulated (see the model card)"}
             if settings.case == "tb":
                 res = pipeline.downscale(scene, settings.model, settings.device, settings.mean_preserve,
-                                         tile=settings.tile, bf16=settings.bf16, static_path=settings.static)
+                                         tile=settings.tile, bf16=settings.bf16, static_path=settings.static,
+                                         loaded=cached_model(settings.model or _default_model("tb"),
+                                                             settings.device))
                 arrays, grid, device = list(res.cnn), res.grid, res.device
                 err = res.metrics["mean_preservation"]["max_abs_block_mean_minus_36km_K_output"]
                 row["mean_preservation_error_K"] = f"{err:.6f}" if err == err else ""
             else:
                 res = pipeline.estimate_soil_moisture(scene, job.lst, settings.model, settings.grid,
                                                       settings.device, tile=settings.tile, bf16=settings.bf16,
-                                                      static_path=settings.static)
+                                                      static_path=settings.static,
+                                                      loaded=cached_model(settings.model or _default_model("sm"),
+                                                                          settings.device))
                 arrays, grid, device = [res.sm], res.grid, res.device
                 md["lst_file"] = os.path.basename(job.lst)
                 row["mean_preservation_error_K"] = ""
