@@ -36,6 +36,9 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.errors import Canceled, SmapdownError
 from ..core.feedback import Feedback
 
+GENERIC_CANCEL = "cancelled by the user"
+"""The sentence of a bare cancel (core.feedback.Feedback.check): it says nothing of what was kept."""
+
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 GROUPS = {
@@ -626,10 +629,8 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(clash)
         try:
             return self.execute(parameters, context, feedback, ProcessingFeedback(feedback))
-        except Canceled:
-            raise QgsProcessingException(
-                self.tr(f"{self.DISPLAY}: cancelled by the user; no output file was written.")
-            ) from None
+        except Canceled as exc:
+            raise QgsProcessingException(self.canceled_message(exc)) from None
         except SmapdownError as exc:
             raise QgsProcessingException(str(exc)) from None
         except MemoryError:
@@ -640,6 +641,14 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(
                 self.tr(f"{self.DISPLAY}: cannot use {where} ({exc.strerror or exc}); no output file was written.")
             ) from None
+
+    def canceled_message(self, exc: Canceled) -> str:
+        """What the user reads after a cancel: the core's own sentence (it says what was kept, e.g. the
+        checkpoint of the finished epochs), or the generic one when the core said nothing beyond the cancel."""
+        text = str(exc).strip()
+        if not text or text.rstrip(".").lower() == GENERIC_CANCEL:
+            return self.tr(f"{self.DISPLAY}: cancelled by the user; no output file was written.")
+        return self.tr(f"{self.DISPLAY}: {text}")
 
     def execute(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback,
             core_feedback: ProcessingFeedback) -> dict[str, Any]:
