@@ -45,7 +45,10 @@ class TrainAlgorithm(SmapdownAlgorithm):
         "cover) and applies only there. The last 'Validation days' dates are held out (split by date, never by "
         "pixel) and its error is reported against bicubic interpolation. The model file holds the weights "
         "(loaded without pickle) and a model card saying what it was trained on; a JSON report and a loss-curve "
-        "PNG go beside the 'Training report'. Cancel keeps the model of the last finished epoch.\n\n"
+        "PNG go beside the 'Training report'. Cancel leaves an earlier model file as it was and keeps the finished "
+        "epochs in a checkpoint beside it, for 'Resume from the checkpoint'; with 'On cancel, save the last finished "
+        "epoch' the model of that epoch is saved instead. A training that diverges (the loss becomes NaN or "
+        "infinite, e.g. with too high a learning rate) stops with a message and writes nothing.\n\n"
         "Method: the network of a research poster on downscaling SMAP brightness temperature with a CNN (its "
         "title is not recorded in this plugin): 7 groups of 64 3×3 and 64 dilated 5×5 kernels with ReLU, a 3×3 "
         "output convolution per band, a residual connection from the upsampled 36 km input (case tb); mean "
@@ -118,6 +121,12 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "Continue an interrupted training from the checkpoint beside the model file (<model>.pt.ckpt, "
                  "written after every epoch).",
                  advanced=True)
+        self.add(QgsProcessingParameterBoolean("KEEP_PARTIAL", self.tr("On cancel, save the last finished epoch"),
+                                               defaultValue=False),
+                 "Cancel after at least one finished epoch saves that epoch's model as the model file (its card "
+                 "records the epochs done and that training was cancelled). Off: cancel writes no model and leaves "
+                 "an earlier model file as it was; the finished epochs stay in the checkpoint to resume from.",
+                 advanced=True)
         self.add(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"),
                                                        fileFilter="smapdown model (*.pt)"),
                  "Weights and model card (a .json copy of the card is written beside it).")
@@ -170,7 +179,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         from ..core.plots import loss_curve
         from ..core.report import write_report
         from ..model.io import save_model, write_card_json
-        from ..model.train import TrainConfig, split_by_date, train
+        from ..model.train import TrainConfig, is_main_process, split_by_date, train
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
         exts = (".h5", ".tif", ".tiff")
@@ -185,7 +194,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
             out_model += ".pt"
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         if not low or not high:
-            raise QgsProcessingException("INPUT_LOW and INPUT_HIGH must name at least one file each.")
+            raise QgsProcessingException("'36 km TB files' and 'High-resolution target files' must each give at "
+                                         "least one product file of the right kind (or a folder with one).")
         feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
         if case == "tb":
             method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
@@ -198,7 +208,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
             lst = pipeline.list_files(self.input_files(parameters, "INPUT_LST", context),
                                       (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
             if not lst:
-                raise QgsProcessingException("Case soil moisture needs INPUT_LST (one LST file per day).")
+                raise QgsProcessingException("Case soil moisture needs 'LST files (soil-moisture case)': one LST "
+                                             "file per day.")
             grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
             data, grid, prov = pipeline.sm_training_data(
                 low, lst, high, grid_name, extent, crs, start, end,
@@ -212,7 +223,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                     in_channels=len(data.input_names), out_channels=len(data.output_names))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
-            raise QgsProcessingException(f"VALIDATION_DAYS={vdays} leaves no training day: the files give "
+            raise QgsProcessingException(f"Validation days = {vdays} leaves no training day: the files give "
                                          f"{len(set(data.dates))} dates.")
         tr, val_set = split_by_date(data, vdays) if vdays > 0 else (data, None)
         feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
@@ -232,20 +243,25 @@ class TrainAlgorithm(SmapdownAlgorithm):
             patch=self.parameterAsInt(parameters, "PATCH", context),
             residual=(case == "tb"), checkpoint=checkpoint,
             location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context),
-            bf16=self.parameterAsBoolean(parameters, "BF16", context))
+            bf16=self.parameterAsBoolean(parameters, "BF16", context),
+            keep_partial=self.parameterAsBoolean(parameters, "KEEP_PARTIAL", context))
         extra = {"case": case, "grid": grid.name, "location_specific": config.location, **prov}
         card_extra: dict = {"training": extra}
         if config.location:
             card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
                                       "rows": grid.rows, "cols": grid.cols}
         result = train(tr, val_set, config, core_feedback, card_extra=card_extra)
-        if result.canceled:
-            feedback.reportError(f"Cancelled: keeping the model of epoch {len(result.history)}.", False)
-        save_model(out_model, result.model, result.card)
-        write_card_json(os.path.splitext(out_model)[0] + ".json", result.card)
         last = result.history[-1] if result.history else {}
         out = {"OUTPUT_MODEL": out_model, "DEVICE": str(result.card.get("training", {}).get("device", "")),
                "EPOCHS_DONE": len(result.history)}
+        if not is_main_process():  # torchrun: every process holds the same model; rank 0 alone writes it
+            feedback.pushInfo("Not the main process of this torchrun job: the main process writes the model, "
+                              "its card and the reports.")
+            return out
+        if result.canceled:
+            feedback.reportError(self.kept_message(len(result.history), config.epochs, out_model, checkpoint), False)
+        save_model(out_model, result.model, result.card)
+        write_card_json(os.path.splitext(out_model)[0] + ".json", result.card)
         for i, band in enumerate(data.output_names[:2]):  # only when there were validation days: never NaN
             for key, what in ((f"VAL_MAE_CNN_{i + 1}", "val_mae"), (f"VAL_MAE_BICUBIC_{i + 1}", "val_mae_baseline")):
                 v = _num((last.get(what) or {}).get(band))
@@ -275,6 +291,13 @@ class TrainAlgorithm(SmapdownAlgorithm):
              "Loss per epoch (training and validation MAE, with bicubic interpolation's):"], images=[png],
             metrics_title="Validation on the held-out days")
         return out
+
+    @staticmethod
+    def kept_message(done: int, epochs: int, model: str, checkpoint: str) -> str:
+        """What a cancel with 'On cancel, save the last finished epoch' keeps, for the log."""
+        ck = f"; {checkpoint} holds it too, to resume the rest" if os.path.exists(checkpoint) else ""
+        return (f"Training was cancelled after {done} of {epochs} epochs: {model} holds the model of epoch {done} "
+                f"(its card records the cancel){ck}.")
 
 
 def _num(v) -> float:

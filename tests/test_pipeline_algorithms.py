@@ -448,3 +448,89 @@ def test_train_html_report_for_the_results_viewer(tiny_model):
     assert page.suffix == ".html" and page.with_suffix(".png").exists()
     text = page.read_text()
     assert "Validation on the held-out days" in text and "<img src='train.png'" in text
+
+
+class CancelAfterEpoch(QgsProcessingFeedback):
+    """Asks to stop once the log says epoch ``n`` finished (the training then stops in the next epoch)."""
+
+    def __init__(self, n: int = 1) -> None:
+        super().__init__()
+        self.n = n
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS's name
+        super().pushInfo(info)
+        if info.startswith(f"epoch {self.n}/"):
+            self.cancel()
+
+
+TRAIN_TINY = {"CASE": 0, "VALIDATION_DAYS": 2, "EPOCHS": 3, "FEATURES": 8, "PATCHES_PER_EPOCH": 64, "PATCH": 16,
+              "SEED": 2}
+
+
+def _previous_model(folder, tmp_path, run_alg) -> tuple[Path, str]:
+    model = tmp_path / "m.pt"
+    run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "EPOCHS": 1,
+                      "OUTPUT_MODEL": str(model)})
+    return model, _sha(model)
+
+
+def test_train_cancel_keeps_the_previous_model_and_says_where_the_epochs_are(run_alg, sim, tmp_path):
+    folder, _ = sim
+    model, before = _previous_model(folder, tmp_path, run_alg)
+    card_before = model.with_suffix(".json").read_text()
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)],
+                          "OUTPUT_MODEL": str(model)}, feedback=CancelAfterEpoch(1))
+    msg = str(err.value)
+    # the core's own sentence, not a fixed 'no output file was written': it names the checkpoint kept
+    assert "cancelled after 1 of 3 epochs" in msg and "previous model file is unchanged" in msg, msg
+    assert f"{model}.ckpt holds epoch 1" in msg, msg
+    assert _sha(model) == before and model.with_suffix(".json").read_text() == card_before
+    assert Path(f"{model}.ckpt").exists()
+
+
+def test_train_keep_partial_saves_the_last_finished_epoch(run_alg, sim, tmp_path):
+    folder, _ = sim
+    model, before = _previous_model(folder, tmp_path, run_alg)
+    fb = CancelAfterEpoch(1)
+    log: list[str] = []
+    fb.reportError = lambda text, fatal=False: log.append(text)  # noqa: ARG005
+    res = run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)],
+                            "KEEP_PARTIAL": True, "OUTPUT_MODEL": str(model)}, feedback=fb)
+    assert res["EPOCHS_DONE"] == 1 and _sha(model) != before
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["training"]["canceled"] is True and card["training"]["epochs_done"] == 1
+    assert any("cancelled after 1 of 3 epochs" in t and "model of epoch 1" in t for t in log), log
+
+
+def test_train_that_diverges_says_so_and_leaves_the_previous_model(run_alg, sim, tmp_path):
+    folder, _ = sim
+    model, before = _previous_model(folder, tmp_path, run_alg)
+    with pytest.raises(QgsProcessingException, match=r"(?i)diverged.*no model was written.*lower learning rate"):
+        run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "EPOCHS": 2,
+                          "LEARNING_RATE": 1e30, "OUTPUT_MODEL": str(model)})
+    assert _sha(model) == before
+
+
+def test_a_bare_cancel_keeps_the_generic_sentence(provider):
+    from qgis.core import QgsApplication
+
+    from smapdown.core.errors import Canceled
+
+    alg = QgsApplication.processingRegistry().algorithmById("smapdown:train")
+    assert alg.canceled_message(Canceled("cancelled by the user")).endswith(
+        "cancelled by the user; no output file was written.")
+    assert alg.canceled_message(Canceled("")).endswith("no output file was written.")
+    assert alg.canceled_message(Canceled("archive run cancelled; finished products are kept")) == \
+        "Train downscaling network: archive run cancelled; finished products are kept"
+
+
+def test_train_writes_nothing_outside_the_main_process(run_alg, sim, tmp_path, monkeypatch):
+    """Under torchrun every process returns the same model; only rank 0 writes the model, card and reports."""
+    folder, _ = sim
+    monkeypatch.setenv("RANK", "1")  # world size 1: trains alone, but is not the main process
+    model = tmp_path / "r1.pt"
+    res = run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "EPOCHS": 1,
+                            "OUTPUT_MODEL": str(model), "OUTPUT_REPORT": str(tmp_path / "r1.json")})
+    assert res["EPOCHS_DONE"] == 1
+    assert not model.exists() and not model.with_suffix(".json").exists() and not (tmp_path / "r1.json").exists()
