@@ -10,7 +10,6 @@ import os
 
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingOutputFile,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -40,20 +39,23 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
     GROUP = "downscaling"
     NEEDS_TORCH = True
     HELP = (
-        "Runs 'Downscale SMAP brightness temperature' (or, with Case: soil moisture, 'Estimate soil moisture' "
-        "with the LST file of each date) over many SMAP products: a folder, a list of files, or the products of "
-        "a date range among them. Writes into the output folder a Cloud-Optimised GeoTIFF per product, pass and "
-        "quantity named by date (e.g. 20150401_AM_tb_v.tif), a VRT per quantity stacking them in date order "
-        "(tb_v.vrt: one band per product), and manifest.csv (file, date, pass, status, seconds, largest "
-        "|4×4 block mean − 36 km TB|, device, sizes and checksums).\n\n"
+        "Downscales a whole archive of SMAP products in one run that can be resumed: every 36 km product of a "
+        "folder, a list of files or a date range becomes 9 km brightness temperature (as 'Downscale SMAP "
+        "brightness temperature' makes it) or, with Case: soil moisture, soil moisture from the LST file of the "
+        "same date (as 'Estimate soil moisture' makes it). The output folder gets a Cloud-Optimised GeoTIFF per "
+        "product, pass and quantity named by date (e.g. 20150401_AM_tb_v.tif), a VRT per quantity stacking them "
+        "in date order (tb_v.vrt: one band per product, a time series to open in QGIS), and manifest.csv (file, "
+        "date, pass, status, seconds, largest |4×4 block mean − 36 km TB|, device, sizes and checksums).\n\n"
         "Resumable: run it again with the same settings and it skips the products the manifest lists as done "
-        "whose files are unchanged, and redoes the rest (an interrupted product is never left half-written).\n\n"
+        "whose files are unchanged, and redoes the rest (an interrupted product is never left half-written); "
+        "the log says why a product is redone.\n\n"
         "Each product is one Dask task. Inside QGIS the tasks run on a Dask cluster within QGIS (one thread per "
         "worker); a Dask scheduler address (tcp://host:8786, advanced options) sends them to a "
         "cluster instead (its scheduler and workers must import smapdown; the workers see the same folders). Every "
         "product is computed with one torch thread, so the files are the same bits whichever way they were "
         "scheduled.\n\n"
-        "The bundled models were trained on SIMULATED scenes (see their model cards)."
+        "Honest limits: the bundled models were trained on SIMULATED scenes (see their model cards); for a place "
+        "you know, train a model with 'Train downscaling network' and give it as the Model file."
     )
 
     def initAlgorithm(self, config=None) -> None:
@@ -75,7 +77,7 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterEnum("CASE", self.tr("Case"), options=["brightness temperature 9 km",
                                                                            "soil moisture"], defaultValue=0),
                  "brightness temperature: 36 km TB → 9 km TB V and H; soil moisture: TB + the LST of the same "
-                 "date → soil moisture on GRID.")
+                 "date → soil moisture on the soil-moisture grid (3 or 9 km, advanced options).")
         self.add(QgsProcessingParameterFile("LST", self.tr("LST folder (soil moisture)"),
                                             behavior=QgsProcessingParameterFile.Folder, optional=True),
                  "Soil moisture only: a folder of MODIS MOD11A1/MYD11A1 files or LST rasters, paired with the SMAP "
@@ -140,7 +142,6 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
         return None
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core.errors import Canceled
         from ..workflows.archive import run_archive
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
@@ -148,21 +149,18 @@ class DownscaleArchiveAlgorithm(SmapdownAlgorithm):
         scheduler = (self.parameterAsString(parameters, "SCHEDULER", context) or "").strip() or "threads"
         workers = self.parameterAsInt(parameters, "WORKERS", context) or None
         output = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        try:
-            s = run_archive(
-                self._inputs(parameters, context), output,
-                start=self._date(parameters, "START", context), end=self._date(parameters, "END", context),
-                passes=PASSES[self.parameterAsEnum(parameters, "PASSES", context)], case=case,
-                lst=self.input_file(parameters, "LST", context), model=self.input_file(parameters, "MODEL", context),
-                device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
-                bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                tile=self.parameterAsInt(parameters, "TILE", context),
-                mean_preserve=self.parameterAsBoolean(parameters, "MEAN_PRESERVE", context), extent=extent,
-                extent_crs=crs, grid=GRIDS[self.parameterAsEnum(parameters, "GRID", context)],
-                static=self.input_file(parameters, "STATIC", context), scheduler=scheduler, workers=workers,
-                feedback=core_feedback)
-        except Canceled as exc:
-            raise QgsProcessingException(f"{self.DISPLAY}: {exc}") from None
+        s = run_archive(
+            self._inputs(parameters, context), output,
+            start=self._date(parameters, "START", context), end=self._date(parameters, "END", context),
+            passes=PASSES[self.parameterAsEnum(parameters, "PASSES", context)], case=case,
+            lst=self.input_file(parameters, "LST", context), model=self.input_file(parameters, "MODEL", context),
+            device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
+            bf16=self.parameterAsBoolean(parameters, "BF16", context),
+            tile=self.parameterAsInt(parameters, "TILE", context),
+            mean_preserve=self.parameterAsBoolean(parameters, "MEAN_PRESERVE", context), extent=extent,
+            extent_crs=crs, grid=GRIDS[self.parameterAsEnum(parameters, "GRID", context)],
+            static=self.input_file(parameters, "STATIC", context), scheduler=scheduler, workers=workers,
+            feedback=core_feedback)
         return {"OUTPUT_FOLDER": s.output, "MANIFEST": s.manifest, "VRTS": ";".join(s.vrts), "TOTAL": s.total,
                 "COMPLETE": s.complete, "SKIPPED": s.skipped, "EMPTY": s.empty, "MISSING_INPUT": s.missing_input,
                 "PRODUCTS_PER_HOUR": s.products_per_hour}

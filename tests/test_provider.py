@@ -5,7 +5,8 @@ from __future__ import annotations
 from qgis.core import QgsApplication
 
 EXPECTED = {"loadsmap": "data", "loadmodis": "data", "simulate": "training", "train": "training",
-            "downscale": "downscaling", "soilmoisture": "soilmoisture", "difference": "evaluation"}
+            "downscale": "downscaling", "downscalearchive": "downscaling", "soilmoisture": "soilmoisture",
+            "difference": "evaluation"}
 
 
 def test_provider_registered_once_with_groups(provider):
@@ -60,3 +61,43 @@ def test_help_pages_urls_and_texts_a_user_reads(provider):
                 for option in p.options():
                     if re.fullmatch(r"M\d\d", option):
                         raise AssertionError(f"{name}.{p.name()}: grid option {option} without km")
+
+
+def test_help_pages_are_generated_from_the_definitions(provider):
+    """docs/algorithms/<id>.md equals what algorithms/help_page.py makes of the algorithm as loaded: a changed
+    help text or a new option fails here until the page is regenerated (see help_page's docstring)."""
+    from pathlib import Path
+
+    from smapdown.algorithms.help_page import page
+
+    root = Path(__file__).resolve().parents[1]
+    algs = {a.name(): a for a in provider.algorithms()}
+    assert set(algs) == set(EXPECTED), "every algorithm has a page and an entry in EXPECTED"
+    for name, alg in algs.items():
+        made = page(alg)
+        assert "\n| On cancel, save the last finished epoch |" in made or name != "train"
+        assert (root / "docs" / "algorithms" / f"{name}.md").read_text(encoding="utf-8") == made, \
+            f"docs/algorithms/{name}.md is out of date: regenerate it with algorithms/help_page.py"
+
+
+def test_archive_takes_a_project_layer_as_static_raster(provider, sim, tmp_path):
+    """The archive's Static ancillary raster is a raster-layer option: a layer of the project gives its file."""
+    from qgis.core import QgsProcessingContext, QgsProject, QgsRasterLayer
+
+    folder, _ = sim
+    static = next(folder.glob("STATIC_M03_SIM*.tif"))
+    layer = QgsRasterLayer(str(static), "static", "gdal")
+    assert layer.isValid()
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        ctx = QgsProcessingContext()
+        ctx.setProject(QgsProject.instance())
+        alg = QgsApplication.processingRegistry().algorithmById("smapdown:downscalearchive")
+        params = {"INPUT_FOLDER": str(folder), "STATIC": layer.id(), "OUTPUT_FOLDER": str(tmp_path / "out")}
+        assert alg.input_file(params, "STATIC", ctx) == str(static)
+        ok, msg = alg.checkParameterValues(params, ctx)
+        assert ok, msg
+        ok, msg = alg.checkParameterValues({**params, "STATIC": "no such layer"}, ctx)
+        assert not ok and msg.startswith("Static ancillary raster: no such file or project layer"), msg
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
