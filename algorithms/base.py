@@ -472,7 +472,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         try:
             problem = self.check_values(parameters, context)
         except SmapdownError as exc:
-            problem = str(exc)
+            problem = dialog_words(str(exc))
         if problem:
             return False, problem
         return True, ""
@@ -632,7 +632,7 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         except Canceled as exc:
             raise QgsProcessingException(self.canceled_message(exc)) from None
         except SmapdownError as exc:
-            raise QgsProcessingException(str(exc)) from None
+            raise QgsProcessingException(dialog_words(str(exc))) from None
         except MemoryError:
             raise QgsProcessingException(
                 self.tr(f"{self.DISPLAY}: out of memory; choose a smaller Extent.")) from None
@@ -687,6 +687,69 @@ def precision_param(alg: SmapdownAlgorithm) -> None:
     alg.add(QgsProcessingParameterBoolean("BF16", alg.tr("Use bfloat16 (faster, ~0.01 K)"), defaultValue=False),
             "Run the network under bfloat16 autocast: 2.5-5x faster on CPUs with AMX/AVX512-BF16 and on recent "
             "GPUs; differs from float32 by about 0.01 K in TB.", advanced=True)
+
+
+DATE_TOLERANCE = "Date tolerance (days)"
+REFERENCE_REGRID = "Resample a reference on another grid"
+CORE_WORDS = {
+    "(the date tolerance)": f"('{DATE_TOLERANCE}')",
+    "; core: regrid_reference=True)": ")",
+    "unless resampling is asked for": f"unless '{REFERENCE_REGRID}' is ticked",
+}
+"""Words of core messages that name a core argument, and the option of the dialog that sets it."""
+
+
+def dialog_words(message: str) -> str:
+    """A core sentence with the core's argument names replaced by the options as the dialog shows them."""
+    for core, dialog in CORE_WORDS.items():
+        message = message.replace(core, dialog)
+    return message
+
+
+def reference_params(alg: SmapdownAlgorithm, regrid_default: bool = False, dates: bool = True) -> None:
+    """MAX_DAYS_APART (how many days the inputs' observation dates may differ) and REFERENCE_REGRID (compare
+    with a reference on another EASE2 grid after resampling it, else refuse it)."""
+    from qgis.core import QgsProcessingParameterBoolean, QgsProcessingParameterNumber
+
+    if dates:
+        alg.add(QgsProcessingParameterNumber("MAX_DAYS_APART", alg.tr(DATE_TOLERANCE), minValue=0, maxValue=366,
+                                             defaultValue=0),
+                "How many days the dates of the other inputs (LST, reference) may differ from the SMAP input's "
+                "date, 0 to 366. 0: the same day only; a larger gap is refused, naming both files and dates. "
+                "The dates found are written to the log and the report (an input without a date is reported "
+                "as unknown, not refused).", advanced=True)
+    alg.add(QgsProcessingParameterBoolean("REFERENCE_REGRID", alg.tr(REFERENCE_REGRID), defaultValue=regrid_default),
+            "A reference on another EASE-Grid 2.0 grid than the output is resampled onto it (the mean of the valid "
+            "finer cells in each output cell, or the covering coarser cell) and the method is reported. Off: such "
+            "a reference is refused; it is compared only on the same grid.", advanced=True)
+
+
+def input_checks(metrics: dict) -> list[tuple[str, str]]:
+    """(what, value) lines on the inputs' dates, the reference's resampling and the values set to no data
+    because they lay outside their physical range, from a core result's metrics (for the log and report)."""
+    rows: list[tuple[str, str]] = []
+    dates = metrics.get("dates") or {}
+    if dates:
+        parts = []
+        for key, value in dates.items():
+            if key.endswith("_date"):
+                role = key[:-len("_date")]
+                gap = dates.get(f"{role}_gap_days")
+                parts.append(f"{role} {value or 'unknown'}" + (f" ({gap:+d} days)" if isinstance(gap, int) else ""))
+        rows.append(("Observation dates", ", ".join(parts)))
+    if metrics.get("reference_resampling"):
+        rows.append(("Reference onto the output grid", str(metrics["reference_resampling"])))
+    for key, what in (("input_pixels_out_of_physical_range", "Input values outside their physical range"),
+                      ("reference_pixels_out_of_physical_range", "Reference values outside their physical range")):
+        if key not in metrics:
+            continue
+        v = metrics[key]
+        if isinstance(v, dict):
+            text = ", ".join(f"{k}: {n}" for k, n in v.items()) if v else "none"
+        else:
+            text = str(v or "none")
+        rows.append((what, f"{text} (set to no data)" if text != "none" else "none"))
+    return rows
 
 
 def static_param(alg: SmapdownAlgorithm) -> None:

@@ -15,7 +15,16 @@ from qgis.core import (
 
 from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from .base import SmapdownAlgorithm, html_report, layer_name, nice_units, report_html_path, source_file, staged_json
+from .base import (
+    SmapdownAlgorithm,
+    html_report,
+    layer_name,
+    nice_units,
+    reference_params,
+    report_html_path,
+    source_file,
+    staged_json,
+)
 
 
 class DifferenceAlgorithm(SmapdownAlgorithm):
@@ -40,6 +49,7 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
                  "The estimate, e.g. downscaled TB or soil moisture.")
         self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference raster")),
                  "What the input is compared with, on an EASE-Grid 2.0 grid.")
+        reference_params(self, regrid_default=True, dates=False)
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Input − reference")),
                  "GeoTIFF with one band per input band.")
         self.add(QgsProcessingParameterFileDestination(self.OUTPUT_REPORT, self.tr("Report"),
@@ -62,7 +72,8 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
             raise InputError("'Input raster' and 'Reference raster' must both be readable raster layers")
         a_path, b_path = source_file(a.source()), source_file(b.source())
         out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        grid, diffs, names, report = pipeline.difference(a_path, b_path)
+        grid, diffs, names, report = pipeline.difference(
+            a_path, b_path, regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
         feedback.pushInfo(f"Reference resampling: {report['resampling']}")
         units = band_units(a_path)
         bands = [BandSpec(n, units[i] if i < len(units) else "", f"{n}: input - reference")

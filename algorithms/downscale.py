@@ -26,9 +26,11 @@ from .base import (
     bundled_model,
     device_param,
     html_report,
+    input_checks,
     layer_name,
     model_case_problem,
     precision_param,
+    reference_params,
     report_html_path,
     report_outputs,
     staged_json,
@@ -96,6 +98,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         self.add_extent()
         self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("9 km reference"), optional=True),
             "9 km TB to compare with: an SPL3SMAP/SPL2SMAP file (tb_v/h_disaggregated) or a V/H raster.")
+        reference_params(self)
         self.add(QgsProcessingParameterBoolean(self.MEAN_PRESERVE, self.tr("Preserve 36 km means"),
                                                defaultValue=True),
                  "Shift each 4 × 4 block of 9 km pixels so its mean equals the 36 km observation "
@@ -169,8 +172,13 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         res = pipeline.downscale(scene, model, device, preserve, reference,
                                  uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
                                  feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                 static_path=self.input_file(parameters, "STATIC", context))
+                                 static_path=self.input_file(parameters, "STATIC", context),
+                                 max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART", context),
+                                 regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
         feedback.pushInfo(f"Device used: {res.device}")
+        checks = input_checks(res.metrics)
+        for what, value in checks:
+            feedback.pushInfo(f"{what}: {value}")
         mp = res.metrics["mean_preservation"]
         feedback.pushInfo("Largest |4x4 block mean - 36 km TB|: "
                           f"{mp['max_abs_block_mean_minus_36km_K_without']:.3f} K straight from the CNN, "
@@ -223,7 +231,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                  ("Largest |4×4 block mean − 36 km TB|",
                   f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean preservation "
                   f"{'on' if mp['applied'] else 'off'})"),
-                 ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written))],
+                 ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written)), *checks],
                 res.metrics.get("bands") if res.reference is not None else None,
                 ["The bundled model was trained on simulated scenes; its scores are in its model card "
                  "(model/tb_general.json)." if not model else "",

@@ -8,6 +8,7 @@ import json
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterDateTime,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFolderDestination,
@@ -56,7 +57,14 @@ class SimulateAlgorithm(SmapdownAlgorithm):
         self.add(QgsProcessingParameterEnum(self.CLIMATE, self.tr("Climate"), options=CLIMATES, defaultValue=0),
                  "Sets mean soil moisture, vegetation and rain frequency.")
         self.add(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")),
-                 "Where the product files are written (one file per product and day).")
+                 "Where the product files are written (one file per product and day). They appear there all "
+                 "together when the run finishes (a cancelled run leaves none), with smapdown-manifest.json "
+                 "listing them.")
+        self.add(QgsProcessingParameterBoolean("REPLACE", self.tr("Replace files of an earlier run"),
+                                               defaultValue=False),
+                 "When the output folder already holds files of the same names (an earlier simulation), replace "
+                 "them. Off: such a folder is refused before anything in it changes; choose an empty folder.",
+                 advanced=True)
         for name, text in (("LOW_FILES", "36 km SPL3SMP-like files"), ("HIGH_FILES", "9 km SPL3SMAP-like files"),
                            ("SM_FILES", "3 km SPL2SMAP_S-like files"), ("LST_FILES", "1 km LST GeoTIFFs"),
                            ("TRUTH_FILES", "True 9 km TB GeoTIFFs")):
@@ -95,7 +103,14 @@ class SimulateAlgorithm(SmapdownAlgorithm):
         feedback.pushInfo(f"Simulating {grid.rows} x {grid.cols} cells of 36 km, {days} days from {start}, "
                           f"{climate}, seed {seed}")
         series = simulate.simulate_region(grid, start, days, seed, climate=climate, feedback=core_feedback)
-        files = simulate.write_series(series, folder, feedback=core_feedback)
+        from ..core.atomic import moved, staged_folder
+
+        # the whole day set appears at once, or nothing (cancel, full disk); an earlier run's files are
+        # replaced only when asked
+        with staged_folder(folder, replace=self.parameterAsBoolean(parameters, "REPLACE", context),
+                           manifest={"seed": seed, "start": str(start), "days": days, "climate": climate}) as stage:
+            staged = simulate.write_series(series, stage, feedback=core_feedback)
+        files = {k: moved(v, stage, folder) for k, v in staged.items()}
         var = simulate.subcell_variability(series)
         feedback.pushInfo("Sub-cell variability of the true 9 km TB within 36 km cells (K): "
                           + json.dumps(var))

@@ -24,9 +24,11 @@ from .base import (
     bundled_model,
     device_param,
     html_report,
+    input_checks,
     layer_name,
     model_case_problem,
     precision_param,
+    reference_params,
     report_html_path,
     report_outputs,
     staged_json,
@@ -82,6 +84,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         self.add_extent()
         self.add(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Soil-moisture reference"), optional=True),
             "An SPL2SMAP_S file (3 km / 1 km soil moisture) or a soil-moisture raster on an EASE2 grid.")
+        reference_params(self)
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Soil moisture")),
                  "GeoTIFF, band soil_moisture in m³/m³.")
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT_DIFF, self.tr("CNN − reference"),
@@ -132,8 +135,15 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
         res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
                                               bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                              static_path=self.input_file(parameters, "STATIC", context))
+                                              static_path=self.input_file(parameters, "STATIC", context),
+                                              max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART",
+                                                                                 context),
+                                              regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID",
+                                                                                       context))
         feedback.pushInfo(f"Device used: {res.device}")
+        checks = input_checks(res.metrics)
+        for what, value in checks:
+            feedback.pushInfo(f"{what}: {value}")
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,
               "training_data": str(res.model_card.get("training", {}).get("data", ""))}
@@ -165,7 +175,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                 [("SMAP input", path), ("Land surface temperature", lst),
                  ("Model", model or "bundled soil-moisture model (model/sm_general.pt)"),
                  ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
-                 ("Reference", str(res.metrics.get("reference", "none")))],
+                 ("Reference", str(res.metrics.get("reference", "none"))), *checks],
                 res.metrics.get("bands") if "bands" in res.metrics else None,
                 ["The bundled model was trained on simulated scenes; its held-out scores are in its model card "
                  "(model/sm_general.json)." if not model else "",

@@ -21,7 +21,16 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from .base import DEVICES, SmapdownAlgorithm, device_param, html_report, precision_param, report_html_path
+from ..core.atomic import OutputSet
+from .base import (
+    DEVICES,
+    SmapdownAlgorithm,
+    device_param,
+    html_report,
+    precision_param,
+    report_html_path,
+    staged_json,
+)
 
 CASES = ["tb", "soil moisture"]
 UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]
@@ -177,7 +186,6 @@ class TrainAlgorithm(SmapdownAlgorithm):
     def execute(self, parameters, context, feedback, core_feedback):
         from ..core import pipeline
         from ..core.plots import loss_curve
-        from ..core.report import write_report
         from ..model.io import save_model, write_card_json
         from ..model.train import TrainConfig, is_main_process, split_by_date, train
 
@@ -260,36 +268,42 @@ class TrainAlgorithm(SmapdownAlgorithm):
             return out
         if result.canceled:
             feedback.reportError(self.kept_message(len(result.history), config.epochs, out_model, checkpoint), False)
-        save_model(out_model, result.model, result.card)
-        write_card_json(os.path.splitext(out_model)[0] + ".json", result.card)
         for i, band in enumerate(data.output_names[:2]):  # only when there were validation days: never NaN
             for key, what in ((f"VAL_MAE_CNN_{i + 1}", "val_mae"), (f"VAL_MAE_BICUBIC_{i + 1}", "val_mae_baseline")):
                 v = _num((last.get(what) or {}).get(band))
                 if v == v:
                     out[key] = v
         units = data.output_units[0] if data.output_units else ""
-        if report_path:
-            j, _ = write_report(report_path, f"smapdown training ({case})",
-                                {"model": out_model, "card": result.card, "history": result.history})
-            out["OUTPUT_REPORT"] = j
         html_path = report_html_path(report_path)
-        png = loss_curve(result.history, os.path.splitext(html_path)[0] + ".png",
-                         f"smapdown training ({case}), data: {prov['data']}", units=units)
+        png = os.path.splitext(html_path)[0] + ".png"
         val = {band: {"CNN": {"mae": (last.get("val_mae") or {}).get(band)},
                       "bicubic": {"mae": (last.get("val_mae_baseline") or {}).get(band)}}
                for band in data.output_names} if last.get("val_mae") else None
-        out["OUTPUT_HTML"] = html_report(
-            html_path, f"Training ({case}): {os.path.basename(out_model)}",
-            [("Model file", out_model), ("Case", case), ("Grid", grid.name),
-             ("Location-specific", "yes" if config.location else "no"),
-             ("Training days", f"{len(tr.dates)} ({tr.dates[0]} .. {tr.dates[-1]})"),
-             ("Validation days", str(len(val_set.dates)) if val_set else "none"),
-             ("Epochs finished", str(len(result.history))), ("Training data", str(prov.get("data", "?")))],
-            val,
-            [f"Validation MAE on the held-out days, in {units or 'physical units'}; without validation days "
-             "there are no scores." if val else "No validation days, so no validation scores.",
-             "Loss per epoch (training and validation MAE, with bicubic interpolation's):"], images=[png],
-            metrics_title="Validation on the held-out days")
+        # the model, its card, the reports and the loss curve appear together or not at all: a failure on any
+        # (a full disk, an unwritable report folder) leaves the previous model file and its card as they were
+        with OutputSet({"INPUT_STATIC": self.input_file(parameters, "INPUT_STATIC", context)}) as staged:
+            save_model(staged.stage(out_model, name="OUTPUT_MODEL"), result.model, result.card)
+            write_card_json(staged.stage(os.path.splitext(out_model)[0] + ".json", name="OUTPUT_MODEL"),
+                            result.card)
+            if report_path:
+                out["OUTPUT_REPORT"] = staged_json(staged, report_path, f"smapdown training ({case})",
+                                                   {"model": out_model, "card": result.card,
+                                                    "history": result.history})
+            loss_curve(result.history, staged.stage(png, name="OUTPUT_REPORT"),
+                       f"smapdown training ({case}), data: {prov['data']}", units=units)
+            html_report(
+                staged.stage(html_path, name="OUTPUT_HTML"), f"Training ({case}): {os.path.basename(out_model)}",
+                [("Model file", out_model), ("Case", case), ("Grid", grid.name),
+                 ("Location-specific", "yes" if config.location else "no"),
+                 ("Training days", f"{len(tr.dates)} ({tr.dates[0]} .. {tr.dates[-1]})"),
+                 ("Validation days", str(len(val_set.dates)) if val_set else "none"),
+                 ("Epochs finished", str(len(result.history))), ("Training data", str(prov.get("data", "?")))],
+                val,
+                [f"Validation MAE on the held-out days, in {units or 'physical units'}; without validation days "
+                 "there are no scores." if val else "No validation days, so no validation scores.",
+                 "Loss per epoch (training and validation MAE, with bicubic interpolation's):"], images=[png],
+                metrics_title="Validation on the held-out days")
+        out["OUTPUT_HTML"] = html_path
         return out
 
     @staticmethod

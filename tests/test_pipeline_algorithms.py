@@ -534,3 +534,79 @@ def test_train_writes_nothing_outside_the_main_process(run_alg, sim, tmp_path, m
                             "OUTPUT_MODEL": str(model), "OUTPUT_REPORT": str(tmp_path / "r1.json")})
     assert res["EPOCHS_DONE"] == 1
     assert not model.exists() and not model.with_suffix(".json").exists() and not (tmp_path / "r1.json").exists()
+
+
+# ------------------------------------------------ issue 11: dates, resampling and all-or-nothing at the algorithm layer
+def test_downscale_reference_of_another_day_needs_a_date_tolerance(run_alg, sim, tiny_model, tmp_path):
+    folder, _ = sim
+    low = str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5")
+    ref = str(folder / "SMAP_L3_SM_AP_20150407_SIM.h5")  # the next day's 9 km TB
+    with pytest.raises(QgsProcessingException, match=r"1 day\(s\) after.*within 0 day\(s\).*'Date tolerance \(days\)'"):
+        run_alg("downscale", {"INPUT": low, "MODEL": tiny_model["OUTPUT_MODEL"], "REFERENCE": ref,
+                              "OUTPUT": str(tmp_path / "a.tif")})
+    assert not (tmp_path / "a.tif").exists()
+    res = run_alg("downscale", {"INPUT": low, "MODEL": tiny_model["OUTPUT_MODEL"], "REFERENCE": ref,
+                                "MAX_DAYS_APART": 1, "OUTPUT": str(tmp_path / "b.tif"),
+                                "OUTPUT_REPORT": str(tmp_path / "b.json")})
+    rep = json.loads(Path(res["OUTPUT_REPORT"]).read_text())
+    assert rep["dates"] == {"input_date": "2015-04-06", "reference_date": "2015-04-07", "reference_gap_days": 1}
+    assert rep["reference_resampling"] == "same grid" and "input_pixels_out_of_physical_range" in rep
+    page = Path(res["OUTPUT_HTML"]).read_text()
+    assert "Observation dates" in page and "reference 2015-04-07 (+1 days)" in page
+
+
+def test_soil_moisture_reference_on_another_grid_only_when_resampling_is_ticked(run_alg, sim, tmp_path):
+    folder, _ = sim
+    params = {"INPUT": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "LST": str(folder / f"LST_{DAY}_SIM.tif"),
+              "GRID": 1, "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{DAY}_SIM.h5")}  # 9 km output, 3 km reference
+    with pytest.raises(QgsProcessingException, match="M03 grid.*M09.*'Resample a reference on another grid' is ticked"):
+        run_alg("soilmoisture", {**params, "OUTPUT": str(tmp_path / "a.tif")})
+    assert not (tmp_path / "a.tif").exists()
+    res = run_alg("soilmoisture", {**params, "REFERENCE_REGRID": True, "OUTPUT": str(tmp_path / "b.tif"),
+                                   "OUTPUT_REPORT": str(tmp_path / "b.json")})
+    rep = json.loads(Path(res["OUTPUT_REPORT"]).read_text())
+    assert rep["reference_resampling"].startswith("block mean of the valid M03 cells")
+    assert rep["dates"]["lst_gap_days"] == 0 and rep["dates"]["reference_gap_days"] == 0
+    assert "Reference onto the output grid" in Path(res["OUTPUT_HTML"]).read_text()
+
+
+def test_difference_can_refuse_a_reference_on_another_grid(run_alg, sim, tmp_path):
+    folder, _ = sim
+    low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
+    tb9 = run_alg("loadsmap", {"INPUT": str(folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"), "VARIABLES": "tb_v,tb_h",
+                               "OUTPUT": str(tmp_path / "tb9.tif")})["OUTPUT"]
+    tb36 = run_alg("loadsmap", {"INPUT": str(low), "VARIABLES": "tb_v,tb_h", "OUTPUT": str(tmp_path / "tb36.tif")})
+    with pytest.raises(QgsProcessingException, match="M36 grid.*'Resample a reference on another grid' is ticked"):
+        run_alg("difference", {"INPUT": tb9, "REFERENCE": tb36["OUTPUT"], "REFERENCE_REGRID": False,
+                               "OUTPUT": str(tmp_path / "d.tif")})
+    assert not (tmp_path / "d.tif").exists()
+
+
+def test_simulate_publishes_the_day_set_at_once_and_replaces_only_when_asked(run_alg, tmp_path):
+    params = {"EXTENT": "-98,-97.5,36,36.5 [EPSG:4326]", "START": "2015-04-01", "DAYS": 2, "SEED": 5,
+              "OUTPUT_FOLDER": str(tmp_path / "series")}
+    first = run_alg("simulate", params)
+    manifest = json.loads((tmp_path / "series" / "smapdown-manifest.json").read_text())
+    assert manifest["complete"] and manifest["seed"] == 5 and manifest["days"] == 2
+    low = first["LOW_FILES"].split(";")
+    assert low and all(Path(p).exists() and Path(p).parent == tmp_path / "series" for p in low)
+    before = {p: _sha(p) for p in low}
+    with pytest.raises(QgsProcessingException, match="earlier run"):
+        run_alg("simulate", {**params, "SEED": 6})
+    assert {p: _sha(p) for p in low} == before  # refused: the earlier run's files untouched
+    again = run_alg("simulate", {**params, "SEED": 6, "REPLACE": True})
+    assert again["LOW_FILES"] == first["LOW_FILES"] and {p: _sha(p) for p in low} != before
+    assert json.loads((tmp_path / "series" / "smapdown-manifest.json").read_text())["seed"] == 6
+
+
+def test_train_writes_model_card_and_reports_together_or_not_at_all(run_alg, sim, tmp_path):
+    folder, _ = sim
+    model, before = _previous_model(folder, tmp_path, run_alg)
+    card_before = model.with_suffix(".json").read_text()
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(QgsProcessingException, match="a_file"):
+        run_alg("train", {**TRAIN_TINY, "INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "EPOCHS": 1,
+                          "OUTPUT_MODEL": str(model), "OUTPUT_REPORT": str(tmp_path / "a_file" / "r.json")})
+    # the report could not be written: the new model was not published either
+    assert _sha(model) == before and model.with_suffix(".json").read_text() == card_before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".smapdown-")]
