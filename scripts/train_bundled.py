@@ -2,7 +2,7 @@
 
   train_bundled.py tb-truth  general TB model trained against the simulated TRUE 9 km TB on WORLD_TRAIN (44
                              regions), gated on WORLD_TEST (6 unseen) -> build/sim/tb_truth.pt; the bundled
-                             model/tb_general.pt is: tb-truth --days 20 --val-days 4 --epochs 12 --bf16
+                             model/tb_general.pt is: tb-truth --days 20 --val-days 4 --epochs 24 --bf16
                              (--cover adds the land-cover and open-water fractions as inputs)
   train_bundled.py tb        the previous general TB model (-> build/sim/tb_radar.pt), trained against the
                              radar-guided 9 km TB (5 or 20 North-American regions); kept for comparison
