@@ -713,12 +713,13 @@ def reference_params(alg: SmapdownAlgorithm, regrid_default: bool = False, dates
 
     if dates:
         alg.add(QgsProcessingParameterNumber("MAX_DAYS_APART", alg.tr(DATE_TOLERANCE), minValue=0, maxValue=366,
-                                             defaultValue=0),
+                                             defaultValue=0, optional=True),
                 "How many days the dates of the other inputs (LST, reference) may differ from the SMAP input's "
                 "date, 0 to 366. 0: the same day only; a larger gap is refused, naming both files and dates. "
                 "The dates found are written to the log and the report (an input without a date is reported "
                 "as unknown, not refused).", advanced=True)
-    alg.add(QgsProcessingParameterBoolean("REFERENCE_REGRID", alg.tr(REFERENCE_REGRID), defaultValue=regrid_default),
+    alg.add(QgsProcessingParameterBoolean("REFERENCE_REGRID", alg.tr(REFERENCE_REGRID), defaultValue=regrid_default,
+                                          optional=True),
             "A reference on another EASE-Grid 2.0 grid than the output is resampled onto it (the mean of the valid "
             "finer cells in each output cell, or the covering coarser cell) and the method is reported. Off: such "
             "a reference is refused; it is compared only on the same grid.", advanced=True)

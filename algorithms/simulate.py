@@ -61,7 +61,7 @@ class SimulateAlgorithm(SmapdownAlgorithm):
                  "together when the run finishes (a cancelled run leaves none), with smapdown-manifest.json "
                  "listing them.")
         self.add(QgsProcessingParameterBoolean("REPLACE", self.tr("Replace files of an earlier run"),
-                                               defaultValue=False),
+                                               defaultValue=False, optional=True),
                  "When the output folder already holds files of the same names (an earlier simulation), replace "
                  "them. Off: such a folder is refused before anything in it changes; choose an empty folder.",
                  advanced=True)

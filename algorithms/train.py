@@ -131,7 +131,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "written after every epoch).",
                  advanced=True)
         self.add(QgsProcessingParameterBoolean("KEEP_PARTIAL", self.tr("On cancel, save the last finished epoch"),
-                                               defaultValue=False),
+                                               defaultValue=False, optional=True),
                  "Cancel after at least one finished epoch saves that epoch's model as the model file (its card "
                  "records the epochs done and that training was cancelled). Off: cancel writes no model and leaves "
                  "an earlier model file as it was; the finished epochs stay in the checkpoint to resume from.",
@@ -201,9 +201,13 @@ class TrainAlgorithm(SmapdownAlgorithm):
         if not out_model.lower().endswith(".pt"):
             out_model += ".pt"
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
-        if not low or not high:
-            raise QgsProcessingException("'36 km TB files' and 'High-resolution target files' must each give at "
-                                         "least one product file of the right kind (or a folder with one).")
+        if not low:
+            raise QgsProcessingException("'36 km TB files' (INPUT_LOW): none of the files given is a 36 km TB "
+                                         "product (SPL1CTB, SPL2SMP, SPL3SMP or a V/H raster on the 36 km grid).")
+        if not high:
+            what = "a 9 km SPL3SMAP/SPL2SMAP file" if case == "tb" else "an SPL2SMAP_S file"
+            raise QgsProcessingException(f"'High-resolution target files' (INPUT_HIGH): none of the files given is "
+                                         f"{what}, the target of case {case}.")
         feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
         if case == "tb":
             method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
@@ -231,8 +235,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
                     in_channels=len(data.input_names), out_channels=len(data.output_names))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
-            raise QgsProcessingException(f"Validation days = {vdays} leaves no training day: the files give "
-                                         f"{len(set(data.dates))} dates.")
+            raise QgsProcessingException(f"Validation days (VALIDATION_DAYS) = {vdays} leaves no training day: "
+                                         f"the files give {len(set(data.dates))} dates; choose fewer.")
         tr, val_set = split_by_date(data, vdays) if vdays > 0 else (data, None)
         feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
                           f"{len(val_set.dates) if val_set else 0} validation days, grid {grid.name} "
