@@ -60,6 +60,17 @@ def main(out: str, day: str) -> None:
                   f"{b['mae']:>13.2f}{c['mae'] / b['mae']:>7.2f}{c['rmse']:>10.2f}{c['r']:>7.3f}{n['mae']:>20.2f}")
     print("(the radar-guided TB is the 36 km TB plus a radar-shaped pattern, so the 36 km value repeated over its "
           "block is a baseline too)")
+    truth = read_ease_raster(os.path.join(s, "truth", f"TB9_TRUE_{day}_SIM.tif"))
+    t = np.stack([pipeline.regrid(a, truth.grid, grid9) for a in truth.arrays])
+    print("\nThe same day against the simulation's TRUE 9 km TB (what the bundled model was trained against)")
+    print(f"{'model':<26}{'band':<6}{'MAE CNN':>9}{'MAE bicubic':>13}{'ratio':>7}")
+    for m in ("location", "general"):
+        c = read_ease_raster(os.path.join(out, f"tb9_cnn_{m}.tif")).arrays
+        for i, band in enumerate(("tb_v", "tb_h")):
+            ok = np.isfinite(c[i]) & np.isfinite(bic[i]) & np.isfinite(t[i])
+            mc, mb = np.abs(c[i] - t[i])[ok].mean(), np.abs(bic[i] - t[i])[ok].mean()
+            print(f"{m + (' (this region)' if m == 'location' else ' (bundled)'):<26}{band:<6}{mc:>9.2f}{mb:>13.2f}"
+                  f"{mc / mb:>7.2f}")
     rep = json.load(open(os.path.join(out, "soilmoisture.report.json")))
     m = rep["bands"]["soil_moisture"]["cnn"]
     print(f"\nSoil moisture 3 km vs {rep['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
