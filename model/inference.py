@@ -21,7 +21,7 @@ from ..core.feedback import SILENT, Feedback
 from .io import validate_card
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
-__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "mean_preserve", "card_stats",
+__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "card_stats",
            "mask_channels", "normalise", "fixed_threads", "plan_tiles"]
 
 _FIXED = {"depth": 0, "before": 0}
@@ -388,33 +388,3 @@ def upsample_bicubic(coarse: np.ndarray, factor: int) -> np.ndarray:
     up[np.repeat(np.repeat(nan, factor, axis=1), factor, axis=2)] = np.nan
     up = up.astype(np.float32)
     return up[0] if two_d else up
-
-
-def mean_preserve(fine: np.ndarray, coarse: np.ndarray, factor: int) -> np.ndarray:
-    """Shift each factor x factor block of ``fine`` so its mean over valid pixels equals the coarse cell.
-
-    ``fine`` is (C, h*factor, w*factor) (or 2-D), ``coarse`` (C, h, w). NaN fine pixels stay NaN; blocks
-    whose coarse cell is NaN or that have no valid fine pixel are left unchanged. The downscaled field
-    then aggregates back exactly to the observed coarse field (the consistency a downscaling must keep).
-    """
-    factor = int(factor)
-    f = np.asarray(fine, dtype=np.float64)
-    g = np.asarray(coarse, dtype=np.float64)
-    two_d = f.ndim == 2
-    if two_d:
-        f, g = f[None], g[None]
-    if f.ndim != 3 or g.ndim != 3 or factor < 1 or f.shape != (g.shape[0], g.shape[1] * factor,
-                                                               g.shape[2] * factor):
-        raise InputError(f"mean_preserve: the fine array {np.shape(fine)} is not the coarse array "
-                         f"{np.shape(coarse)} refined by {factor}.")
-    c, h, w = g.shape
-    blocks = f.reshape(c, h, factor, w, factor)
-    ok = np.isfinite(blocks)
-    count = ok.sum(axis=(2, 4))
-    total = np.where(ok, blocks, 0.0).sum(axis=(2, 4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        delta = g - total / count
-    delta = np.where(np.isfinite(delta), delta, 0.0)
-    out = blocks + delta[:, :, None, :, None]
-    out = out.reshape(f.shape).astype(np.float32)
-    return out[0] if two_d else out

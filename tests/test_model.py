@@ -20,7 +20,6 @@ from smapdown.model import (
     TrainConfig,
     TrainingData,
     load_model,
-    mean_preserve,
     predict_tiled,
     resolve_device,
     save_model,
@@ -301,24 +300,6 @@ def test_card_with_unknown_input_upsampling_is_refused(tmp_path):
     _write_payload(tmp_path / "up.pt", card, net.state_dict())
     with pytest.raises(ModelError, match=r"up\.pt.*input_upsampling"):
         load_model(tmp_path / "up.pt")
-
-
-@pytest.mark.filterwarnings("ignore:Mean of empty slice")
-def test_mean_preserve_reproduces_block_means():
-    rng = np.random.default_rng(1)
-    coarse = rng.normal(250, 10, (2, 5, 6))
-    coarse[1, 2, 2] = np.nan
-    fine = upsample_bicubic(coarse, 3) + rng.normal(0, 2, (2, 15, 18))
-    fine[0, 0, 0] = np.nan
-    fine[0, 3:6, 3:6] = np.nan                     # a block without one valid pixel
-    out = mean_preserve(fine, coarse, 3)
-    means = np.nanmean(out.astype(np.float64).reshape(2, 5, 3, 6, 3), axis=(2, 4))
-    ok = np.isfinite(coarse) & np.isfinite(means)
-    assert np.abs(means - coarse)[ok].max() < 1e-4
-    assert np.array_equal(np.isnan(out), np.isnan(fine))
-    assert mean_preserve(fine[0], coarse[0], 3).shape == (15, 18)
-    with pytest.raises(InputError):
-        mean_preserve(fine, coarse, 4)
 
 
 # ---------------------------------------------------------------- training
