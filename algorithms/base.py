@@ -33,6 +33,7 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.atomic import same_file
 from ..core.errors import Canceled, SmapdownError
 from ..core.feedback import Feedback
 
@@ -182,16 +183,6 @@ def resolve_input(value: Any, context: QgsProcessingContext | None) -> str | Non
         if layer is not None:
             return source_file(layer.source())
     return source_file(text)
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two paths name the same file (links and relative parts resolved; hard links by inode)."""
-    try:
-        if os.path.exists(a) and os.path.exists(b):
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 class ProcessingFeedback(Feedback):
