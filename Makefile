@@ -24,7 +24,7 @@ fuzz: setup
 
 # every science validation (Wald's protocol on the real half-orbit, the real-vs-simulated statistics, the open-water
 # floor on the real half-orbit) -> build/validation/*.json and docs/validation_tables.md; trains the two small
-# 144 -> 36 km models in simulation first (about 20 min on 2 cores). The 36 -> 9 km gates: scripts/train_bundled.py tb-truth.
+# 144 -> 36 km models in simulation first (10-20 min on 2 cores). The 36 -> 9 km gates: scripts/train_bundled.py tb-truth.
 validate: setup
 	$(PY) scripts/validate.py all --bf16 --bundled
 

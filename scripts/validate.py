@@ -339,12 +339,13 @@ def sim_stats(specs: list[tuple], days: int) -> dict:
 def run_stats(args) -> dict:
     from train_bundled import WORLD_TRAIN, world_spec
 
-    res = {}
+    res: dict = {}
     path = real_file()
     if path is not None:
         res["real"] = real_stats(path)
         res["real_file"] = os.path.basename(path)
-    res["simulated"] = sim_stats([world_spec(e) for e in WORLD_TRAIN[: args.regions]], args.stat_days)
+    res["simulated"] = sim_stats([world_spec(e) for e in WORLD_TRAIN[: min(args.regions, 2 if args.small else 99)]],
+                                 args.stat_days)
     res["simulator_constants"] = {"radar_kp_3km_vv": simulate.KP_3KM,
                                   "radar_noise_3km_vv_dB": 10 * np.log10(1 + simulate.KP_3KM),
                                   "nedt_36km_K": simulate.NEDT_K, "footprint_fwhm_km": simulate.FOOTPRINT_FWHM_KM}
@@ -383,9 +384,9 @@ def _load(name: str) -> dict | None:
         return json.load(f)
 
 
-def write_tables(gates: dict[str, str]) -> str:
-    """docs/validation_tables.md from the JSON results under build/validation (and the gate files of the
-    models named in ``gates``: label → path of a *_gate.json written by train_bundled tb-truth)."""
+def write_tables(gates: dict[str, str], out_path: str) -> str:
+    """The markdown tables (``out_path``, docs/validation_tables.md by default) from the JSON results in OUT and
+    the gate files of the models named in ``gates`` (label → path of a *_gate.json of train_bundled tb-truth)."""
     lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
              "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
     wald = _load("wald.json")
@@ -458,26 +459,35 @@ def write_tables(gates: dict[str, str]) -> str:
                   f"{sim['active_passive_subcell_pattern_corr_with_truth'][0]:.2f} | "
                   f"{sim['active_passive_subcell_pattern_corr_with_truth'][1]:.2f} |", ""]
     text = "\n".join(lines)
-    path = os.path.join(ROOT, "docs", "validation_tables.md")
-    with open(path, "w") as f:
+    with open(out_path, "w") as f:
         f.write(text)
-    return path
+    return out_path
 
 
 def main(argv: list[str] | None = None) -> None:
+    global OUT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["wald", "stats", "bound", "tables", "all"])
     ap.add_argument("--stat-days", type=int, default=20, help="stats: days of the tb-truth region files")
     ap.add_argument("--regions", type=int, default=40, help="simulated training regions (Wald models)")
-    ap.add_argument("--days", type=int, default=10)
-    ap.add_argument("--size", type=int, default=24, help="M36 cells per side of a simulated Wald region")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--days", type=int, default=6, help="wald: simulated days per region")
+    ap.add_argument("--size", type=int, default=16, help="M36 cells per side of a simulated Wald region")
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--features", type=int, default=32, help="wald: width of the 144 -> 36 km networks")
     ap.add_argument("--reuse", action="store_true", help="reuse trained Wald models under build/validation")
     ap.add_argument("--bundled", action="store_true", help="wald: also score the bundled default model")
     ap.add_argument("--model", help="bound: the TB model to check (default: the bundled default)")
+    ap.add_argument("--out", default=OUT, help="folder of the JSON results and Wald models (build/validation)")
+    ap.add_argument("--tables", default=os.path.join(ROOT, "docs", "validation_tables.md"),
+                    help="where `tables` writes the markdown tables")
+    ap.add_argument("--small", action="store_true",
+                    help="a quick version (3 regions, 2 days, width 8, 1 epoch; stats on 2 regions; no bound): "
+                         "checks that the command works, its numbers mean nothing")
     args = ap.parse_args(argv)
+    if args.small:
+        args.regions, args.days, args.size, args.epochs, args.features, args.stat_days = 3, 2, 12, 1, 8, 3
+    OUT = args.out
     os.makedirs(OUT, exist_ok=True)
     if args.what in ("wald", "all"):
         res = run_wald(args)
@@ -486,7 +496,7 @@ def main(argv: list[str] | None = None) -> None:
         for k, v in res["methods"].items():
             print(f"{k:60s} V {v['mae_v']:.2f} K ({v['ratio_v']:.3f})  H {v['mae_h']:.2f} K ({v['ratio_h']:.3f})")
         print(f"{res['cells']} real land cells")
-    if args.what in ("bound", "all"):
+    if args.what == "bound" or (args.what == "all" and not args.small):
         res = run_bound(args)
         with open(os.path.join(OUT, "bound.json"), "w") as f:
             json.dump(json_safe(res), f, indent=1)
@@ -501,7 +511,7 @@ def main(argv: list[str] | None = None) -> None:
         print("wrote", write_tables({"TB-only truth-trained model (`train_bundled.py tb-truth`)":
                                      os.path.join(sim, "tb_truth_gate.json"),
                                      "TB + land-cover/water model (`train_bundled.py tb-truth --cover`)":
-                                     os.path.join(sim, "tb_truth_cover_gate.json")}))
+                                     os.path.join(sim, "tb_truth_cover_gate.json")}, args.tables))
 
 
 if __name__ == "__main__":

@@ -127,3 +127,23 @@ def test_wald_protocol_on_the_real_half_orbit(real_smap_l2):
     assert m["36 km value repeated (144 km repeated)"]["ratio_v"] > 1.0
     assert m["tb"]["ratio_v"] <= 0.95 and m["tb"]["ratio_h"] <= 0.95
     assert m["static"]["ratio_v"] <= 0.85 and m["static"]["ratio_h"] <= 0.85
+
+
+def test_the_validation_command_runs_small(tmp_path, request):
+    """`make validate` in miniature (`--small`): every part that can run here writes its JSON and the tables
+    (with the real half-orbit: Wald's protocol too; without it: the simulated statistics only)."""
+    validate = _scripts()
+    real = validate.real_file() is not None
+    tables = tmp_path / "tables.md"
+    validate.main(["all" if real else "stats", "--small", "--out", str(tmp_path), "--tables", str(tables)])
+    if not real:
+        validate.main(["tables", "--small", "--out", str(tmp_path), "--tables", str(tables)])
+    stats = __import__("json").loads((tmp_path / "stats.json").read_text())
+    land = stats["simulated"]["by_cover"]["all land"]
+    assert land["gamma_V_36km_K2"] < land["gamma_V_180km_K2"]  # TB fields decorrelate with distance
+    text = tables.read_text()
+    assert "Spatial statistics of 36 km TB" in text
+    if real:
+        wald = __import__("json").loads((tmp_path / "wald.json").read_text())
+        assert wald["cells"] == 7258 and "Wald's protocol on the real half-orbit" in text
+        assert (tmp_path / "wald_tb.pt").exists() and (tmp_path / "wald_tb_static.pt").exists()
