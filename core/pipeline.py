@@ -363,7 +363,9 @@ def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) ->
     bounds (a sign of inputs unlike the training data, e.g. unusual coasts in real files).
     """
     c = fine.shape[0]
-    lo = np.asarray(TB_FLOOR[:c] if c <= len(TB_FLOOR) else [min(TB_FLOOR)] * c, np.float64)
+    if c != len(TB_FLOOR):
+        raise InputError(f"physical_tb expects the two TB bands (V, H), got {c}")
+    lo = np.asarray(TB_FLOOR, np.float64)
     hi = TB_CEILING
     lo_f = lo[:, None, None]
     with _quiet():
@@ -373,7 +375,7 @@ def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) ->
     _, h, w = coarse.shape
     b = fine.astype(np.float64).reshape(c, h, factor, w, factor)
     lo5 = lo[:, None, None, None, None]
-    target = np.clip(coarse.astype(np.float64)[:, :, None, :, None], lo5, hi)
+    target = bounded_tb36(coarse)[0].astype(np.float64)[:, :, None, :, None]
     with _quiet():
         shift = target - np.nanmean(b, axis=(2, 4), keepdims=True)  # plain mean preservation
         moved = b + shift
@@ -460,6 +462,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     cnn = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
     cnn, clipped = physical_tb(cnn, tb36 if mean_preserve else None)
+    bounded, outside = bounded_tb36(tb36)
     spread = None
     if uncertainty:
         with model.without_location():  # the static map is the same under every flip: no spread from it
@@ -468,8 +471,8 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     result.metrics["mean_preservation"] = {
         "max_abs_block_mean_minus_36km_K_without": raw_err,
         "applied": mean_preserve,
-        "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, bounded_tb36(tb36)[0], 4),
-        "input_36km_cells_outside_physical_bounds": bounded_tb36(tb36)[1],
+        "max_abs_block_mean_minus_36km_K_output": block_mean_error(cnn, bounded, 4),
+        "input_36km_cells_outside_physical_bounds": outside,
         "pixels_clipped_to_physical_bounds": clipped, "physical_bounds_K":
         f"V {TB_FLOOR[0]:g}–{TB_CEILING:g}, H {TB_FLOOR[1]:g}–{TB_CEILING:g}",
     }

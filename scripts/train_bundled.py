@@ -590,12 +590,12 @@ def truth_scores(model_path: str, files: dict, days: list[int], region: Grid) ->
 
     static = files["static"][0]
     acc = {b: np.zeros(5) for b in ("tb_v", "tb_h")}
+    water = pipeline.read_static(static, region.refine("M09"))["static_water"]  # the static map, read once
     for i in days:
         scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
         res = pipeline.downscale(scene, model_path, static_path=static)
         truth = read_ease_raster(same_day(files["truth"], scene.date))
         radar = pipeline.read_reference(same_day(files["high"], scene.date), res.grid, ["tb_v", "tb_h"])[0]
-        water = pipeline.read_static(static, res.grid)["static_water"]
         nn = upsample(np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]), 4, "nearest")
         for b, band in enumerate(("tb_v", "tb_h")):
             t = pipeline.regrid(truth.arrays[b], truth.grid, res.grid)
