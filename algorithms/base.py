@@ -92,6 +92,15 @@ def model_case_problem(path: str, case: str, label: str) -> str | None:
     return None
 
 
+#: the output grids of soil moisture (case 2), as the dialogs offer them
+SM_GRIDS = ["M03", "M09"]
+
+
+def grid_labels(names: list[str]) -> list[str]:
+    """How a dialog names EASE-Grid 2.0 grids: "9 km (M09)" for M09 (cell size in km, then the id)."""
+    return [f"{int(n[1:])} km ({n})" for n in names]
+
+
 def resource_path(*parts: str) -> str:
     """Absolute path of a file under resources/."""
     return os.path.join(PLUGIN_DIR, "resources", *parts)

@@ -23,12 +23,12 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import DEVICES, SmapdownAlgorithm, device_param, precision_param, static_param
+from .base import DEVICES, SM_GRIDS, SmapdownAlgorithm, device_param, grid_labels, precision_param, static_param
 
 CASES = ["tb", "sm"]
 PASSES = [("AM", "PM"), ("AM",), ("PM",)]
-GRIDS = ["M03", "M09"]
-GRID_OPTIONS = ["3 km (M03)", "9 km (M09)"]
+GRIDS = SM_GRIDS
+GRID_OPTIONS = grid_labels(SM_GRIDS)
 
 
 class DownscaleArchiveAlgorithm(SmapdownAlgorithm):

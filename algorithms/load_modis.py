@@ -12,11 +12,11 @@ from qgis.core import (
 
 from ..core import modis
 from ..core.raster import write_scene
-from .base import SmapdownAlgorithm, layer_name
+from .base import SmapdownAlgorithm, grid_labels, layer_name
 
 LAYERS = ["day", "night"]
 GRIDS = ["M36", "M09", "M03", "M01"]
-GRID_LABELS = ["36 km (M36)", "9 km (M09)", "3 km (M03)", "1 km (M01)"]
+GRID_LABELS = grid_labels(GRIDS)
 
 
 class LoadModisAlgorithm(SmapdownAlgorithm):

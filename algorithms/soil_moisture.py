@@ -20,9 +20,11 @@ from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
 from .base import (
     DEVICES,
+    SM_GRIDS,
     SmapdownAlgorithm,
     bundled_model,
     device_param,
+    grid_labels,
     html_report,
     input_checks,
     layer_name,
@@ -35,8 +37,8 @@ from .base import (
     static_param,
 )
 
-GRIDS = ["M03", "M09"]
-GRID_LABELS = ["3 km (M03)", "9 km (M09)"]
+GRIDS = SM_GRIDS
+GRID_LABELS = grid_labels(SM_GRIDS)
 SM_BAND = [BandSpec("soil_moisture", "m3/m3", "volumetric soil moisture")]
 
 

@@ -24,8 +24,10 @@ from qgis.core import (
 from ..core.atomic import OutputSet
 from .base import (
     DEVICES,
+    SM_GRIDS,
     SmapdownAlgorithm,
     device_param,
+    grid_labels,
     html_report,
     precision_param,
     report_html_path,
@@ -34,8 +36,8 @@ from .base import (
 
 CASES = ["tb", "soil moisture"]
 UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]
-GRIDS = ["M03", "M09"]
-GRID_LABELS = ["3 km (M03)", "9 km (M09)"]
+GRIDS = SM_GRIDS
+GRID_LABELS = grid_labels(SM_GRIDS)
 
 
 class TrainAlgorithm(SmapdownAlgorithm):
