@@ -23,20 +23,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
-import sys
 import time
 import warnings
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-os.makedirs(os.path.join(ROOT, "build", "pkg"), exist_ok=True)
-if not os.path.exists(os.path.join(ROOT, "build", "pkg", "smapdown")):
-    os.symlink(ROOT, os.path.join(ROOT, "build", "pkg", "smapdown"))
-sys.path.insert(0, os.path.join(ROOT, "build", "pkg"))
 
 from smapdown.core import pipeline, simulate  # noqa: E402
 from smapdown.core.errors import NoDataError  # noqa: E402
@@ -132,8 +126,7 @@ def world_spec(entry: tuple, size: int = 8) -> tuple:
 def region_files(name: str, row: int, col: int, size: int, climate: str, water: str, seed: int,
                  days: int) -> tuple[dict, dict]:
     """Simulate (or reuse) a region's files; returns (files, sub-cell variability)."""
-    with open(simulate.__file__, "rb") as f:  # a changed simulator never reuses stale scenes
-        code = hashlib.sha1(f.read()).hexdigest()[:8]
+    code = simulate.source_digest()  # a changed simulator never reuses stale scenes
     folder = os.path.join(DATA, f"{name}-{seed}-{days}-{code}")
     meta = os.path.join(folder, "files.json")
     if os.path.exists(meta):

@@ -10,7 +10,7 @@
                          emission of open water.
   validate.py all        everything above; writes build/validation/*.json and docs/validation_tables.md
 
-Every CNN here is trained on SIMULATED scenes (core/simulate.py); only the Wald reference and the statistics
+Every CNN here is trained on SIMULATED scenes (core/simulate/); only the Wald reference and the statistics
 marked "real" come from the real file. ``--small`` runs a quick version (the test suite uses it).
 """
 
@@ -21,16 +21,11 @@ import datetime as dt
 import glob
 import json
 import os
-import sys
 import time
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-os.makedirs(os.path.join(ROOT, "build", "pkg"), exist_ok=True)
-if not os.path.exists(os.path.join(ROOT, "build", "pkg", "smapdown")):
-    os.symlink(ROOT, os.path.join(ROOT, "build", "pkg", "smapdown"))
-sys.path.insert(0, os.path.join(ROOT, "build", "pkg"))
 
 from smapdown.core import landcover, pipeline, simulate  # noqa: E402
 from smapdown.core.feedback import PrintFeedback  # noqa: E402

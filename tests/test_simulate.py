@@ -13,7 +13,8 @@ from osgeo import gdal
 
 from smapdown.core import simulate as sim
 from smapdown.core.errors import InputError
-from smapdown.core.grid import Grid
+from smapdown.core.grid import GRIDS, Grid
+from smapdown.core.scene import STATIC_BANDS
 
 START = dt.date(2015, 6, 1)
 LAND4 = Grid("M36", 80, 219, 4, 4)  # Oklahoma, 144 km
@@ -99,7 +100,7 @@ def test_radar_backscatter_rises_with_soil_moisture():
 
 
 def test_footprint_operator_preserves_constants_and_centres_ramps():
-    F, dx = 12, sim.GRIDS["M03"][0] / 1000.0
+    F, dx = 12, GRIDS["M03"][0] / 1000.0
     fine = np.full((7 * F, 7 * F), 250.0)
     out = sim.footprint_sample(fine, (3, 3), (2, 2), F, dx)
     np.testing.assert_allclose(out, 250.0)
@@ -255,7 +256,7 @@ def test_36km_retrieval_tracks_the_truth_with_emergent_errors(land, series):
 
 def test_static_map_is_the_truth_with_map_errors(series):
     grid3, bands = sim.static_map(series)
-    assert grid3 == series.grid3 and len(bands) == len(sim.STATIC_BANDS)
+    assert grid3 == series.grid3 and len(bands) == len(STATIC_BANDS)
     clay, cover, water = bands[0], np.stack(bands[2:7]), bands[7]
     assert all(b.shape == grid3.shape for b in bands)
     np.testing.assert_allclose(cover.sum(axis=0), 1.0, atol=1e-6)

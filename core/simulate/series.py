@@ -1,0 +1,78 @@
+"""What the simulator returns: one simulated day (:class:`SimulatedDay`) and a region's series with its
+static fields and provenance (:class:`SimulatedSeries`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..grid import Grid
+
+
+# --- results ------------------------------------------------------------------------------------------
+@dataclass
+class SimulatedDay:
+    """One simulated day. Grids: 36 km arrays on ``series.grid36``, 9 km on ``grid9``, 3 km on ``grid3``,
+    LST on ``series.lst_grid`` (M01, or M03 for very large regions). NaN = no data. float32."""
+
+    date: dt.date
+    tb36_v: np.ndarray  # AM (6 AM) pass, footprint-convolved + NEDT, swath gaps NaN
+    tb36_h: np.ndarray
+    tb9_true_v: np.ndarray  # area mean of the fine TB over 9 km cells (AM), no noise
+    tb9_true_h: np.ndarray
+    tb9_radar_v: np.ndarray  # radar-guided (active-passive) 9 km TB, the case-1 training target
+    tb9_radar_h: np.ndarray
+    sigma0_9: np.ndarray  # σ⁰_VV at 9 km (dB), NaN where the AM pass is missing or water > 0.5
+    sm9: np.ndarray  # true land-mean soil moisture of 9 km cells (NaN where water > 0.5)
+    sm3: np.ndarray  # SPL2SMAP_S-like 3 km soil moisture: truth + 0.03 noise, NaN water / frozen
+    sm3_true: np.ndarray  # true land-mean soil moisture of 3 km cells (NaN where water > 0.5)
+    lst1: np.ndarray  # MODIS-like daytime (10:30) LST in K, NaN under clouds
+    surface_temperature36: np.ndarray  # 6 AM effective surface temperature of the 36 km cell (K)
+    tb36_v_pm: np.ndarray  # PM (6 PM) pass
+    tb36_h_pm: np.ndarray
+    surface_temperature36_pm: np.ndarray
+    sm36: np.ndarray  # true land-mean soil moisture of 36 km cells (NaN where water > 0.5)
+    sigma0_hv_9: np.ndarray  # σ⁰_HV at 9 km (dB), same cells as sigma0_9
+    gamma36: np.ndarray  # Das heterogeneity parameter Γ of the day per 36 km cell (dB/dB)
+    # the 36 km soil-moisture retrieval (SCA-V from tb36_v with erroneous ancillary data) and its ancillary
+    sm36_retrieved: np.ndarray = field(default_factory=lambda: np.empty(0))
+    sm36_retrieved_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ts36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ts36_ancillary_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
+    vwc36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+@dataclass
+class SimulatedSeries:
+    """A simulated region over consecutive days, its static fields and provenance.
+
+    ``static`` holds: land_cover (uint8 codes of LAND_COVER), water_fraction, vwc, clay, sand, porosity,
+    roughness_h, rms_height_cm, sm_climatology on the fine grid; water_fraction3 (M03); water_fraction9,
+    vwc9 (M09); water_fraction36, vwc36 (M36); water_fraction1 (M01, when LST is on M01); beta_v, beta_h
+    (M36, K/dB, estimated from the whole series).
+    """
+
+    grid36: Grid
+    grid9: Grid
+    grid3: Grid
+    grid1: Grid | None
+    days: list[SimulatedDay]
+    static: dict[str, np.ndarray]
+    seed: int
+    climate: str
+    attrs: dict[str, str]
+    fine: str = "M03"
+    water: str = "lakes"
+
+    @property
+    def grid_fine(self) -> Grid:
+        """The grid of the fine truth fields (M03 or M01)."""
+        return self.grid36.refine(self.fine)
+
+    @property
+    def lst_grid(self) -> Grid:
+        """The grid of ``SimulatedDay.lst1``: M01, or M03 when the region is too large."""
+        return self.grid1 if self.grid1 is not None else self.grid3
