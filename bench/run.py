@@ -23,19 +23,13 @@ import time
 import tracemalloc
 
 import numpy as np
+import torch
+
+from smapdown.model.io import code_version, save_model
+from smapdown.model.network import DownscaleCNN, use_all_cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "build", "pkg"))
-os.makedirs(os.path.join(ROOT, "build", "pkg"), exist_ok=True)
-_link = os.path.join(ROOT, "build", "pkg", "smapdown")
-if not os.path.exists(_link):
-    os.symlink(ROOT, _link)
-
-import torch  # noqa: E402
-
-from smapdown.model.io import code_version, save_model  # noqa: E402
-from smapdown.model.network import DownscaleCNN, use_all_cores  # noqa: E402
 
 GEMM_N = 4096
 RESULTS = os.path.join(ROOT, "build", "bench-results.json")

@@ -204,7 +204,6 @@ def ddp_rows(tmp: str) -> list[dict]:
     folder = os.path.join(tmp, "sim")
     series = simulate.simulate_region(simulate.default_region(), dt.date(2015, 4, 1), 4, seed=3)
     simulate.write_series(series, folder)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "build", "pkg"))
     out = []
     for n in (1, 2):
         report = os.path.join(tmp, f"ddp{n}.json")
@@ -214,7 +213,7 @@ def ddp_rows(tmp: str) -> list[dict]:
                "--validation-days", "0", "--epochs", "3", "--patches", "64", "--batch-size", "16",
                "--patch", "32", "--seed", "1", "-o", os.path.join(tmp, f"ddp{n}.pt"), "--report", report]
         with Others() as o:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-3000:])
         with open(report) as fh:

@@ -11,16 +11,9 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "build", "pkg"))
-os.makedirs(os.path.join(os.path.dirname(HERE), "build", "pkg"), exist_ok=True)
-_link = os.path.join(os.path.dirname(HERE), "build", "pkg", "smapdown")
-if not os.path.exists(_link):
-    os.symlink(os.path.dirname(HERE), _link)
-
-from smapdown.core import pipeline  # noqa: E402
-from smapdown.core.plots import poster_panel  # noqa: E402
-from smapdown.core.raster import read_ease_raster  # noqa: E402
+from smapdown.core import pipeline
+from smapdown.core.plots import poster_panel
+from smapdown.core.raster import read_ease_raster
 
 
 def main(out: str, day: str) -> None:

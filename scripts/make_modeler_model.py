@@ -82,8 +82,6 @@ def build() -> QgsProcessingModelAlgorithm:
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    sys.path.insert(0, os.path.join(ROOT, "build", "pkg"))
-    sys.path.append("/usr/share/qgis/python/plugins")
     app = QgsApplication([], False)
     app.initQgis()
     from processing.core.Processing import Processing

@@ -31,6 +31,23 @@ if [ "$(cat "$VENV/.requirements" 2>/dev/null)" != "$REQ_HASH" ]; then
     echo "$REQ_HASH" > "$VENV/.requirements"
 fi
 
+# The one way to import the package: this checkout IS package `smapdown`, whatever its folder is called, so a
+# symlink `smapdown` -> the checkout goes into the venv's site-packages. Every venv Python sees it: pytest,
+# scripts/, bench/, Dask workers, torchrun, and the Python inside qgis_process / desktop QGIS started with the
+# venv first on PATH (where QGIS's own plugin folder, put first on sys.path by QGIS, still wins).
+# A .pth file adds Debian's Processing framework (`import processing`) for scripts outside QGIS.
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [ "$(readlink "$SITE/smapdown" 2>/dev/null)" != "$ROOT" ]; then
+    if [ -e "$SITE/smapdown" ] && [ ! -L "$SITE/smapdown" ]; then
+        echo "setup: $SITE/smapdown is not a link to this checkout; remove it and run make setup again" >&2
+        exit 1
+    fi
+    rm -f "$SITE/smapdown"
+    ln -s "$ROOT" "$SITE/smapdown"
+fi
+PTH="$SITE/smapdown-qgis-processing.pth"
+[ "$(cat "$PTH" 2>/dev/null)" = "/usr/share/qgis/python/plugins" ] || echo "/usr/share/qgis/python/plugins" > "$PTH"
+
 # qgis_process wrapper: Debian's /usr/bin/qgis_process passes --noversioncheck, which the binary rejects.
 WRAP="$VENV/bin/qgis_process"
 cat > "$WRAP.tmp" <<WRAPPER

@@ -9,19 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_PKG_PARENT = ROOT / "build" / "pkg"
-_PKG_PARENT.mkdir(parents=True, exist_ok=True)
-_link = _PKG_PARENT / "smapdown"
-if not _link.exists():
-    try:
-        _link.symlink_to(ROOT, target_is_directory=True)
-    except FileExistsError:
-        pass
-if str(_PKG_PARENT) not in sys.path:
-    sys.path.insert(0, str(_PKG_PARENT))
-_PROCESSING = "/usr/share/qgis/python/plugins"
-if os.path.isdir(_PROCESSING) and _PROCESSING not in sys.path:
-    sys.path.append(_PROCESSING)
+# The package comes from the venv: scripts/setup.sh (make setup / make test) links this checkout into its
+# site-packages as `smapdown` and adds Debian's Processing plugin folder. Say so clearly when it is missing or
+# points at another checkout, instead of testing the wrong code.
+try:
+    import smapdown as _smapdown
+except ImportError as _e:
+    raise pytest.UsageError(f"package smapdown is not importable from {sys.executable}: run `make setup` "
+                            "(it links this checkout into the venv)") from _e
+if Path(_smapdown.__file__).resolve().parent != ROOT:
+    raise pytest.UsageError(f"the venv's smapdown is {Path(_smapdown.__file__).resolve().parent}, not this "
+                            f"checkout {ROOT}: run `make setup` here")
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 SMAP_L2_NRT = REAL / "smap" / "SMAP_L2_SM_P_NRT_24342_A_20190822T224858_N16023_002.h5"

@@ -117,10 +117,9 @@ def test_two_worker_cluster_gives_the_same_bits_and_loads_the_model_once_per_wor
 def test_killed_run_resumes_without_recomputing_finished_products(model, tmp_path):
     src = _simulate(tmp_path / "in", 8, 22)
     out = tmp_path / "out"
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "build" / "pkg"))
     cmd = [sys.executable, "-m", "smapdown.workflows.archive", str(src), "-o", str(out), "--scheduler", "local",
            "--workers", "2", "--manifest-interval", "0", "--model", model]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     total = len(archive.plan_jobs(src))
     done: dict[str, dict] = {}

@@ -31,12 +31,11 @@ DAY = "20150406"
 KILL_POINTS = 6
 RUNNER = r'''
 import sys, time
-sys.path.insert(0, sys.argv[1])
 from smapdown.core import pipeline
 from smapdown.core.atomic import OutputSet
 from smapdown.core.raster import BandSpec, write_geotiff
 from smapdown.core.report import write_report
-low, folder, tag = sys.argv[2], sys.argv[3], sys.argv[4]
+low, folder, tag = sys.argv[1], sys.argv[2], sys.argv[3]
 print("start", flush=True)
 scene = pipeline.read_tb36(low)
 res = pipeline.downscale(scene, device="cpu", tile=32)
@@ -69,7 +68,7 @@ def _run_tag(folder: Path, name: str) -> str | None:
 
 
 def _start(script: Path, low: str, folder: Path, tag: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(script), str(ROOT / "build" / "pkg"), low, str(folder), tag],
+    return subprocess.Popen([sys.executable, str(script), low, str(folder), tag],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -295,11 +294,10 @@ def test_cancel_from_another_thread_stops_downscale_within_2s(sim):
 # ---------------------------------------------------------------- killing simulate and train
 SIM_RUNNER = r'''
 import sys, datetime as dt
-sys.path.insert(0, sys.argv[1])
 from smapdown.core import simulate
 from smapdown.core.atomic import staged_folder
 from smapdown.core.grid import Grid
-folder = sys.argv[2]
+folder = sys.argv[1]
 series = simulate.simulate_region(Grid("M36", 80, 218, 2, 2), dt.date(2015, 4, 1), 6, 5)
 with staged_folder(folder, manifest={"days": 6}) as stage:
     simulate.write_series(series, stage)
@@ -309,19 +307,18 @@ print("done", flush=True)
 TRAIN_RUNNER = r'''
 import sys, datetime as dt
 import numpy as np
-sys.path.insert(0, sys.argv[1])
 from smapdown.model.io import save_model
 from smapdown.model.train import TrainConfig, TrainingData, train
-rng = np.random.default_rng(int(sys.argv[3]))
+rng = np.random.default_rng(int(sys.argv[2]))
 x = (250 + 10 * rng.standard_normal((4, 2, 24, 24))).astype(np.float32)
 y = x + rng.standard_normal(x.shape).astype(np.float32)
 dates = [dt.date(2015, 4, 1) + dt.timedelta(days=i) for i in range(4)]
 data = TrainingData(x, y, dates, ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
-res = train(data, None, TrainConfig(epochs=int(sys.argv[4]), features=4, patches_per_epoch=16, patch=8,
-                                    seed=int(sys.argv[3])))
+res = train(data, None, TrainConfig(epochs=int(sys.argv[3]), features=4, patches_per_epoch=16, patch=8,
+                                    seed=int(sys.argv[2])))
 card = dict(res.card)
-card["training"] = {**card.get("training", {}), "run": sys.argv[5]}
-save_model(sys.argv[2], res.model, card)
+card["training"] = {**card.get("training", {}), "run": sys.argv[4]}
+save_model(sys.argv[1], res.model, card)
 print("done", flush=True)
 '''
 
@@ -329,7 +326,7 @@ print("done", flush=True)
 def _timed_kills(script: Path, args: list[str], points: int, seed: int, check) -> list[float]:
     """Run ``script`` once to time it, then SIGKILL it ``points`` times at random moments; ``check()`` after
     each kill. Returns the kill delays (s)."""
-    cmd = [sys.executable, str(script), str(ROOT / "build" / "pkg"), *args]
+    cmd = [sys.executable, str(script), *args]
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
@@ -355,7 +352,7 @@ def test_sigkill_during_simulate_leaves_a_complete_day_set_or_none(tmp_path):
 
     script = tmp_path / "sim_runner.py"
     script.write_text(SIM_RUNNER)
-    cmd = [sys.executable, str(script), str(ROOT / "build" / "pkg")]
+    cmd = [sys.executable, str(script)]
     t0 = time.monotonic()
     p = subprocess.run([*cmd, str(tmp_path / "series0")], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr

@@ -22,8 +22,9 @@ worker processes, one per core; ``threads`` runs a Dask cluster inside this proc
 (what QGIS uses: its Python cannot start worker processes); ``serial`` runs the products one after another
 without Dask; an address (``tcp://host:8786``) sends the tasks to an existing cluster (``dask scheduler`` on
 one machine, ``dask worker tcp://host:8786 --nworkers <cores> --nthreads 1`` on each machine that sees the
-input and output folders under the same paths; the scheduler and the workers must import smapdown, e.g. with
-``PYTHONPATH=<checkout>/build/pkg``, or every task fails with a deserialization error). Every product is
+input and output folders under the same paths; the scheduler and the workers must import smapdown, e.g. run
+from the project's venv, where ``make setup`` links the checkout, or every task fails with a deserialization
+error). Every product is
 computed with the same number of torch threads (``threads``, default 1: one product per core is the fastest way
 through an archive), so the files are the same bits whichever scheduler and however many workers made them. The
 model is loaded once per worker process (a cache keyed by file, size, modification time and device).
