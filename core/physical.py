@@ -59,7 +59,7 @@ RANGES: dict[str, Range] = {
 
 #: role (core.scene.ROLES, static_* bands, model input names) -> quantity
 ROLE_QUANTITY: dict[str, str] = {
-    "tb_v": "tb", "tb_h": "tb",
+    "tb_v": "tb", "tb_h": "tb", "tb_v_uncorrected": "tb", "tb_h_uncorrected": "tb",
     "soil_moisture": "soil_moisture",
     "lst": "temperature", "surface_temperature": "temperature",
     "sigma0_vv": "sigma0",

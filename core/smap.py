@@ -82,6 +82,8 @@ _P_ROLES = {  # L2/L3 radiometer soil moisture (SPL2SMP, SPL3SMP and their E / N
     "surface_temperature": "surface_temperature",
     "vegetation_water_content": "vegetation_water_content",
     "water_fraction": "static_water_body_fraction",
+    "tb_v_uncorrected": "tb_v_uncorrected",  # before the water-body correction
+    "tb_h_uncorrected": "tb_h_uncorrected",
 }
 _AP_ROLES = {  # radar/radiometer 9 km (SPL3SMAP, SPL2SMAP)
     "tb_v": "tb_v_disaggregated",

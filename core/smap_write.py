@@ -49,6 +49,10 @@ _L2P = {
                                 "adjustment for the presence of water bodies.", "Kelvin", 0.0, 330.0),
     "tb_h_corrected": _FloatVar("Horizontal polarization brightness temperature in {km} Earth grid cell after "
                                 "adjustment for the presence of water bodies.", "Kelvin", 0.0, 330.0),
+    "tb_v_uncorrected": _FloatVar("Vertical polarization brightness temperature in {km} Earth grid cell before "
+                                  "adjustment for the presence of water bodies.", "Kelvin", 0.0, 330.0),
+    "tb_h_uncorrected": _FloatVar("Horizontal polarization brightness temperature in {km} Earth grid cell before "
+                                  "adjustment for the presence of water bodies.", "Kelvin", 0.0, 330.0),
     "soil_moisture": _FloatVar("Representative soil moisture measurement for the Earth based grid cell.",
                                "cm**3/cm**3", 0.02, 0.5),
     "surface_temperature": _FloatVar("Temperature at land surface based on GMAO GEOS-5 data.", "Kelvins",
@@ -344,6 +348,64 @@ def _write_metadata(f: h5py.File, spec: ProductSpec, grid: Grid, date: dt.date, 
         "attributes for the simulation lineage."})
 
 
+def _group_for(spec: ProductSpec, grid: Grid) -> GroupSpec:
+    """The group of ``spec`` that fields on ``grid`` go to; InputError when the product has none on that grid."""
+    if spec.layout == "subset":
+        if grid.name not in ("M03", "M01"):
+            raise InputError(f"{spec.name} is written on M03 (3 km group) or M01 (1 km group), not {grid.name}")
+        return spec.group(grid.name)
+    group = spec.groups[0]
+    if grid.name != group.grid:
+        raise InputError(f"{spec.name} lives on {group.grid}; the fields are on {grid.name}")
+    return group
+
+
+def _orbit_for(spec: ProductSpec, pass_: str | None, pm_fields: dict[str, np.ndarray] | None) -> str | None:
+    """'A' / 'D' for a half-orbit product (default 'D'), None for daily composites; checks ``pass_`` and
+    ``pm_fields`` against what the product holds."""
+    if pm_fields is not None and not spec.passes:
+        raise InputError(f"{spec.name} has no PM group; pm_fields is only for SPL3SMP and SPL3SMP_E")
+    if spec.passes:
+        if pass_ is not None:
+            raise InputError(f"{spec.name} holds both passes (AM and PM groups); give PM data as pm_fields "
+                             f"instead of pass_")
+        return None
+    if spec.layout == "global":
+        if pass_ is not None:
+            raise InputError(f"{spec.name} is a daily composite without passes; pass_ must be None")
+        return None
+    orbit = {"A": "A", "ASCENDING": "A", "D": "D", "DESCENDING": "D"}.get(str(pass_ or "D").upper())
+    if orbit is None:
+        raise InputError(f"{spec.name} is a half-orbit product: pass_ must be 'A' or 'D', not {pass_!r}")
+    return orbit
+
+
+_Plan = dict[str, tuple[GroupSpec, Grid, dict[str, np.ndarray]]]
+
+
+def _write_groups(f: h5py.File, spec: ProductSpec, group: GroupSpec, grid: Grid, roles: list[str], plan: _Plan,
+                  pm_plan: _Plan) -> int | None:
+    """Write the planned arrays in the product's layout; returns the cell count of a half-orbit file."""
+    n_cells = None
+    if spec.layout == "global":
+        for g, gr, arrays in plan.values():
+            _write_global(f, spec, g, gr, arrays, coords=True)
+        if spec.passes:
+            pm = spec.group("PM")
+            if pm.path in pm_plan:
+                _write_global(f, spec, pm, grid, pm_plan[pm.path][2], coords=True)
+            else:  # the PM group exists in every real file; empty (all fill) here
+                empty = {pm.roles[r]: np.full(grid.shape, np.nan) for r in roles if r in group.roles}
+                _write_global(f, spec, pm, grid, empty, coords=False)
+    elif spec.layout in ("swath", "l1c"):
+        for g, gr, arrays in plan.values():
+            n_cells = _write_swath(f, spec, g, gr, arrays)
+    else:
+        for g, gr, arrays in plan.values():
+            _write_subset(f, spec, g, gr, arrays)
+    return n_cells
+
+
 def write_product(path: str, product: str, grid: Grid, fields: dict[str, np.ndarray], *,
                   date: dt.date, pm_fields: dict[str, np.ndarray] | None = None,
                   attrs: dict[str, str] | None = None, pass_: str | None = None) -> str:
@@ -359,32 +421,12 @@ def write_product(path: str, product: str, grid: Grid, fields: dict[str, np.ndar
     spec = PRODUCTS.get(product)
     if spec is None:
         raise InputError(f"cannot write unknown SMAP product {product!r}; known: {', '.join(PRODUCTS)}")
-    if spec.layout == "subset":
-        if grid.name not in ("M03", "M01"):
-            raise InputError(f"{product} is written on M03 (3 km group) or M01 (1 km group), not {grid.name}")
-        group = spec.group(grid.name)
-    else:
-        group = spec.groups[0]
-        if grid.name != group.grid:
-            raise InputError(f"{product} lives on {group.grid}; the fields are on {grid.name}")
+    group = _group_for(spec, grid)
     if isinstance(date, dt.datetime):
         date = date.date()
     if not isinstance(date, dt.date):
         raise InputError(f"date must be a datetime.date, not {type(date).__name__}")
-    if pm_fields is not None and not spec.passes:
-        raise InputError(f"{product} has no PM group; pm_fields is only for SPL3SMP and SPL3SMP_E")
-    orbit: str | None = None
-    if spec.passes:
-        if pass_ is not None:
-            raise InputError(f"{product} holds both passes (AM and PM groups); give PM data as pm_fields "
-                             f"instead of pass_")
-    elif spec.layout == "global":
-        if pass_ is not None:
-            raise InputError(f"{product} is a daily composite without passes; pass_ must be None")
-    else:
-        orbit = {"A": "A", "ASCENDING": "A", "D": "D", "DESCENDING": "D"}.get(str(pass_ or "D").upper())
-        if orbit is None:
-            raise InputError(f"{product} is a half-orbit product: pass_ must be 'A' or 'D', not {pass_!r}")
+    orbit = _orbit_for(spec, pass_, pm_fields)
     if not fields:
         raise InputError(f"no fields to write into {product}")
     plan = _plan(spec, group, grid, fields, "field")
@@ -393,23 +435,7 @@ def write_product(path: str, product: str, grid: Grid, fields: dict[str, np.ndar
     path = os.path.abspath(os.fspath(path))
     with atomic_output(path, ".h5") as tmp:
         with h5py.File(tmp, "w") as f:
-            n_cells = None
-            if spec.layout == "global":
-                for g, gr, arrays in plan.values():
-                    _write_global(f, spec, g, gr, arrays, coords=True)
-                if spec.passes:
-                    pm = spec.group("PM")
-                    if pm.path in pm_plan:
-                        _write_global(f, spec, pm, grid, pm_plan[pm.path][2], coords=True)
-                    else:  # the PM group exists in every real file; empty (all fill) here
-                        empty = {pm.roles[r]: np.full(grid.shape, np.nan) for r in fields if r in group.roles}
-                        _write_global(f, spec, pm, grid, empty, coords=False)
-            elif spec.layout in ("swath", "l1c"):
-                for g, gr, arrays in plan.values():
-                    n_cells = _write_swath(f, spec, g, gr, arrays)
-            else:
-                for g, gr, arrays in plan.values():
-                    _write_subset(f, spec, g, gr, arrays)
+            n_cells = _write_groups(f, spec, group, grid, list(fields), plan, pm_plan)
             _write_metadata(f, spec, grid, date, orbit, n_cells, os.path.basename(path))
             root = {"simulated": "true"}
             root.update({str(k): str(v) for k, v in (attrs or {}).items()})

@@ -128,7 +128,8 @@ def test_shapes_grids_dtypes_and_attrs(series):
     assert s.attrs["simulated"] == "true" and s.attrs["seed"] == "7" and s.attrs["climate"] == "temperate"
     assert "not real" in s.attrs["note"] and s.attrs["generator"] == "smapdown.core.simulate"
     tb = np.concatenate([x.tb9_true_v.ravel() for x in s.days] + [x.tb9_true_h.ravel() for x in s.days])
-    assert 120.0 < tb.min() and tb.max() < 300.0
+    assert np.isfinite(tb).mean() > 0.9  # empty only where water covers more than half a 9 km cell
+    assert 120.0 < np.nanmin(tb) and np.nanmax(tb) < 300.0
 
 
 def test_soil_moisture_bounded(series, coast):
@@ -172,8 +173,10 @@ def test_water_cells_stay_cold_and_masked_every_day(coast):
     assert open_water.any(), "the coast region should contain open water"
     wf3 = coast.static["water_fraction3"]
     for d in coast.days:
-        assert np.all(d.tb9_true_h[open_water] < 120.0)
-        assert np.all(d.tb9_true_v[open_water] < 150.0)
+        assert np.all(d.tb9_true_h_uncorrected[open_water] < 120.0)
+        assert np.all(d.tb9_true_v_uncorrected[open_water] < 150.0)
+        assert np.all(np.isnan(d.tb9_true_v[wf9 > 0.5]))  # the water-corrected truth: land part only
+        assert np.all(np.isfinite(d.tb9_true_v[wf9 < 0.5]))
         assert np.all(np.isnan(d.sm3_true[wf3 > 0.5])) and np.all(np.isfinite(d.sm3_true[wf3 < 0.5]))
         assert np.all(np.isnan(d.tb9_radar_h[wf9 > 0.5]))
         assert np.nanmean(d.sigma0_9) > -20.0  # water left out of the radar aggregate
@@ -362,7 +365,7 @@ def test_write_series_calls_the_product_writer_as_agreed(short_series, tmp_path,
         assert attrs["simulated"] == "true" and attrs["seed"] == "13"
         assert all(a.shape == grid.shape for a in fields.values())
         assert set(fields) <= {"tb_v", "tb_h", "soil_moisture", "surface_temperature", "sigma0_vv",
-                               "water_fraction", "vegetation_water_content"}
+                               "water_fraction", "vegetation_water_content", "tb_v_uncorrected", "tb_h_uncorrected"}
         if product == "SPL3SMP":
             assert pm is not None and {"tb_v", "tb_h"} <= set(pm)
         if product == "SPL3SMAP":
@@ -371,7 +374,8 @@ def test_write_series_calls_the_product_writer_as_agreed(short_series, tmp_path,
         md = _tif_metadata(path)
         assert md["simulated"] == "true" and md["seed"] == "13"
     truth = gdal.Open(files["truth"][0])
-    assert truth.RasterCount == 2 and truth.GetRasterBand(1).GetDescription() == "tb_v"
+    assert truth.RasterCount == 4 and truth.GetRasterBand(1).GetDescription() == "tb_v"
+    assert truth.GetRasterBand(3).GetDescription() == "tb_v_uncorrected"
     np.testing.assert_allclose(truth.GetRasterBand(2).ReadAsArray(), short_series.days[0].tb9_true_h)
     lst = gdal.Open(files["lst"][0])
     assert (lst.RasterYSize, lst.RasterXSize) == (108, 108) and lst.GetRasterBand(1).GetDescription() == "lst"
@@ -402,3 +406,37 @@ def test_write_series_real_products_say_simulated_and_read_back(short_series, tm
                          extent_crs="EPSG:6933", grid_name="M03")
     assert sm3.attrs.get("seed") == "13"
     np.testing.assert_allclose(sm3.by_role("soil_moisture").data, d.sm3, atol=1e-4)
+
+
+# --- the water-body correction of the 36 km TB (SPL2SMP's tb_*_corrected) ------------------------------------
+def test_water_correction_recovers_the_land_tb_of_a_mixed_cell():
+    ts = np.array([285.0, 285.0, 300.0, 285.0, 285.0])
+    f = np.array([0.0, 0.2, 0.35, 0.6, 0.1])
+    land = np.array([[250.0, 250.0, 262.0, 250.0, 240.0], [230.0, 230.0, 241.0, 230.0, 215.0]])
+    for i, pol in enumerate("vh"):
+        water = np.array([sim.water_tb(t, 0.5)[i] for t in ts])
+        mixed = (1.0 - f) * land[i] + f * water
+        corrected = sim.water_corrected_tb(mixed, ts, f, pol)
+        ok = f <= 0.5
+        np.testing.assert_allclose(corrected[ok], land[i][ok], atol=1e-9)  # exact for a calm fresh-water mix
+        assert corrected[3] == mixed[3]  # more than half water: left as is, as the real product does
+        assert np.all(corrected[1:3] > mixed[1:3])  # water is colder than land: the correction warms
+    # the real SPL2SMP anchor: implied water TB 129.0 (V) / 88.3 K (H) at the file's median temperature
+    assert 120.0 < sim.water_tb(290.0, 0.5)[0] < 135.0 and 75.0 < sim.water_tb(290.0, 0.5)[1] < 92.0
+
+
+def test_simulated_corrected_tb_estimates_the_land_part(coast):
+    wf = coast.static["water_fraction_mb36"]
+    mixed = (wf > 0.05) & (wf < 0.45)
+    assert mixed.sum() >= 2
+    err_c, err_u = [], []
+    R, C = coast.grid36.shape
+    for d in coast.days:
+        land36 = np.nanmean(d.tb9_true_v.reshape(R, 4, C, 4), axis=(1, 3))
+        ok = mixed & np.isfinite(d.tb36_v) & np.isfinite(land36)
+        err_c.append(np.abs(d.tb36_v - land36)[ok])
+        err_u.append(np.abs(d.tb36_v_uncorrected - land36)[ok])
+        assert np.all(d.tb36_v[ok] > d.tb36_v_uncorrected[ok])
+        same = (wf <= 0.0) | (wf > 0.5)
+        np.testing.assert_array_equal(d.tb36_v[same], d.tb36_v_uncorrected[same])
+    assert np.concatenate(err_c).mean() < 0.5 * np.concatenate(err_u).mean()

@@ -16,7 +16,8 @@ from smapdown.core.grid import Grid, GridError
 
 LAYOUTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "layouts"
 DATE = dt.date(2020, 5, 6)
-RANGES = {"tb_v": (200.0, 290.0), "tb_h": (180.0, 280.0), "soil_moisture": (0.05, 0.45),
+RANGES = {"tb_v": (200.0, 290.0), "tb_h": (180.0, 280.0), "tb_v_uncorrected": (200.0, 290.0),
+          "tb_h_uncorrected": (180.0, 280.0), "soil_moisture": (0.05, 0.45),
           "surface_temperature": (270.0, 310.0), "sigma0_vv": (-20.0, -5.0),
           "vegetation_water_content": (0.0, 8.0), "water_fraction": (0.0, 1.0)}
 WINDOWS = {"M36": Grid("M36", 100, 200, 4, 5), "M09": Grid("M09", 400, 800, 12, 14),

@@ -152,9 +152,10 @@ def water_tb(temp_k: float, salinity_psu: float = 0.5, theta_deg: float = THETA_
 
 
 def _emission(ctx: _Context, sm: np.ndarray, temps: _Temperatures, hour: str
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fine (padded) TB_V, TB_H at ``hour``, the liquid fraction of soil water and the 36 km surface
-    temperature (land-weighted; water temperature where a cell has no land)."""
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fine (padded) TB_V, TB_H at ``hour`` (land, lakes and sea area-weighted), the liquid fraction of
+    soil water, the 36 km surface temperature (land-weighted; water temperature where a cell has no land)
+    and the land part's own TB_V, TB_H (what a water-corrected TB estimates)."""
     sta, geo, F = ctx.sta, ctx.geo, ctx.geo.F
     ts = temps.land(hour)
     liquid = np.clip((ts - 269.0) / 4.0, 0.08, 1.0)
@@ -173,4 +174,4 @@ def _emission(ctx: _Context, sm: np.ndarray, temps: _Temperatures, hour: str
     t36, lw = _weighted_block_mean(geo.crop(ts), ctx.land_r, F)
     with np.errstate(invalid="ignore", divide="ignore"):
         tw36 = (ctx.lake36 * tl + ctx.sea36 * tsea) / ctx.wf36
-    return tbv, tbh, liquid, np.where(lw > 0, t36, tw36)
+    return tbv, tbh, liquid, np.where(lw > 0, t36, tw36), ts * ev, ts * eh

@@ -15,7 +15,7 @@ from ..grid import Grid
 from .active_passive import _active_passive
 from .emission import _emission
 from .fields import _block_mean, _grf, _weighted_block_mean
-from .instrument import _lst, _observe
+from .instrument import _lst, _observe, footprint_sample
 from .landscape import (
     CLIMATES,
     SM_MAX,
@@ -60,8 +60,8 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
     rng = ctx.rng(i)
     sm = _step_moisture(rng, st, geo, ctx.sta, ctx.clim)
     temps = _temperatures(rng, ctx, st, sm, date.timetuple().tm_yday)
-    am_v, am_h, liquid, ts36 = _emission(ctx, sm, temps, "06:00")
-    pm_v, pm_h, _, ts36_pm = _emission(ctx, sm, temps, "18:00")
+    am_v, am_h, liquid, ts36, land_v, land_h = _emission(ctx, sm, temps, "06:00")
+    pm_v, pm_h, _, ts36_pm, _, _ = _emission(ctx, sm, temps, "18:00")
     tb36_v, tb36_h = _observe(rng, ctx, am_v, am_h, False)
     tb36_v_pm, tb36_h_pm = _observe(rng, ctx, pm_v, pm_h, True)
     sig9, sighv9 = _radar(rng, ctx, sm, liquid, ~np.isfinite(tb36_v))
@@ -75,9 +75,15 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
     sm3 = np.clip(sm3t + rng.normal(0.0, SM_RETRIEVAL_NOISE, sm3t.shape), SM_MIN, SM_MAX)
     sm3[~np.isfinite(sm3t) | (_block_mean(geo.crop(liquid), F3) < 0.5)] = np.nan
     lst = _lst(rng, ctx, temps, st.rained)
+    true9 = []
+    for land_tb in (land_v, land_h):  # the water-corrected truth: the land part's mean TB
+        t9, _ = _weighted_block_mean(geo.crop(land_tb), land_r, F9)
+        t9[ctx.wf9 > WATER_MASK_FRACTION] = np.nan
+        true9.append(t9)
     return SimulatedDay(
-        date=date, tb36_v=tb36_v, tb36_h=tb36_h,
-        tb9_true_v=_block_mean(geo.crop(am_v), F9), tb9_true_h=_block_mean(geo.crop(am_h), F9),
+        date=date, tb36_v=tb36_v, tb36_h=tb36_h, tb9_true_v=true9[0], tb9_true_h=true9[1],
+        tb9_true_v_uncorrected=_block_mean(geo.crop(am_v), F9),
+        tb9_true_h_uncorrected=_block_mean(geo.crop(am_h), F9),
         tb9_radar_v=np.empty(0), tb9_radar_h=np.empty(0), sigma0_9=sig9, sm9=sm9, sm3=sm3, sm3_true=sm3t,
         lst1=lst, surface_temperature36=ts36, tb36_v_pm=tb36_v_pm, tb36_h_pm=tb36_h_pm,
         surface_temperature36_pm=ts36_pm, sm36=sm36, sigma0_hv_9=sighv9, gamma36=np.empty(0))
@@ -109,8 +115,11 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
         fb.check()
         out.append(_simulate_day(ctx, st, start + dt.timedelta(days=i), i))
         fb.progress(95.0 * (i + 1) / days)
+    # the radiometer's main-beam water fraction (the footprint-weighted static water fraction at the nominal
+    # cell centres), with which SPL2SMP corrects the 36 km TB for water bodies
+    wf_mb36 = footprint_sample(sta.wf, grid.shape, geo.off, geo.F, geo.dx)
+    _retrievals(out, ctx, entropy, wf_mb36)
     betas = _active_passive(out, ctx.wf9)
-    _retrievals(out, ctx, entropy)
     for d in out:
         for name in d.__dataclass_fields__:
             v = getattr(d, name)
@@ -127,7 +136,7 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
         "land_cover_fractions": sta.frac[:, geo.off[0] * geo.F:(geo.off[0] + R) * geo.F,
                                          geo.off[1] * geo.F:(geo.off[1] + C) * geo.F],
         "water_fraction": c(sta.wf), "water_fraction3": ctx.wf3, "water_fraction9": ctx.wf9,
-        "water_fraction36": ctx.wf36, "vwc": vwc, "vwc9": vwc9, "vwc36": vwc36,
+        "water_fraction36": ctx.wf36, "water_fraction_mb36": wf_mb36, "vwc": vwc, "vwc9": vwc9, "vwc36": vwc36,
         "clay": c(sta.clay), "sand": c(sta.sand), "porosity": c(sta.porosity),
         "roughness_h": c(sta.mean(sta.h_k)), "rms_height_cm": c(sta.mean(sta.rms_k)),
         "sm_climatology": c(sta.sm_clim),
@@ -143,7 +152,8 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
         "region": f"M36 rows {grid.row_off}..{grid.row_off + R - 1}, cols {grid.col_off}..{grid.col_off + C - 1}",
         "models": ("Mironov 2009 soil permittivity; Klein-Swift 1977 water; Fresnel at 40 deg; "
                    "h cos^2 roughness; tau-omega; Dubois 1995 + Oh 1992 + water-cloud radar; 40 km FWHM "
-                   "Gaussian footprint; NEDT 1.1 K; Das et al. active-passive 9 km TB"),
+                   "Gaussian footprint; NEDT 1.1 K; SPL2SMP water-body correction of the 36 km TB "
+                   "(tb_*_corrected; the truth is the land part's TB); Das et al. active-passive 9 km TB"),
     }
     fb.progress(100.0)
     return SimulatedSeries(grid, grid.refine("M09"), grid.refine("M03"), grid.refine("M01") if geo.lst1 else None,
@@ -152,7 +162,8 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
 
 # --- diagnostics and output ---------------------------------------------------------------------------
 def subcell_variability(series: SimulatedSeries) -> dict:
-    """Mean over days of the std (K) of the true 9 km TB within each 36 km cell, per polarisation.
+    """Mean over days of the std (K) of the true 9 km TB (area mean, water included) within each 36 km cell,
+    per polarisation.
 
     'land': cells with water fraction < 0.01; 'water': cells with water fraction 0.05–0.95 (lakes and
     coasts; all-sea cells excluded); 'all': every cell. NaN where a class has no cell.
@@ -165,7 +176,7 @@ def subcell_variability(series: SimulatedSeries) -> dict:
     for p in ("v", "h"):
         per_day = []
         for d in series.days:
-            a = getattr(d, f"tb9_true_{p}").astype(np.float64).reshape(R, 4, C, 4)
+            a = getattr(d, f"tb9_true_{p}_uncorrected").astype(np.float64).reshape(R, 4, C, 4)
             per_day.append(a.std(axis=(1, 3)))
         stds[p] = np.mean(per_day, axis=0)
     for name, sel in classes.items():

@@ -19,16 +19,20 @@ from .series import SimulatedDay, SimulatedSeries
 def _write_low(write_product, series: SimulatedSeries, d: SimulatedDay, folder: str, tag: str,
                attrs: dict[str, str]) -> str:
     """SPL3SMP-like file: the 36 km AM and PM observations, the SCA-V soil-moisture retrieval and the
-    ancillary temperature and VWC it used (with their errors, as the real product carries its ancillary)."""
+    ancillary temperature and VWC it used (with their errors, as the real product carries its ancillary); the
+    TB water-corrected as ``tb_*_corrected`` and as observed as ``tb_*_uncorrected``."""
     st = series.static
 
-    def fields(tb_v, tb_h, sm, ts):
-        return {"tb_v": tb_v, "tb_h": tb_h, "soil_moisture": sm, "surface_temperature": ts,
+    def fields(tb_v, tb_h, sm, ts, tb_v_unc, tb_h_unc):
+        return {"tb_v": tb_v, "tb_h": tb_h, "tb_v_uncorrected": tb_v_unc, "tb_h_uncorrected": tb_h_unc,
+                "soil_moisture": sm, "surface_temperature": ts,
                 "water_fraction": st["water_fraction36"], "vegetation_water_content": d.vwc36_ancillary}
 
     return write_product(os.path.join(folder, f"SMAP_L3_SM_P_{tag}_SIM.h5"), "SPL3SMP", series.grid36,
-                         fields(d.tb36_v, d.tb36_h, d.sm36_retrieved, d.ts36_ancillary), date=d.date,
-                         pm_fields=fields(d.tb36_v_pm, d.tb36_h_pm, d.sm36_retrieved_pm, d.ts36_ancillary_pm),
+                         fields(d.tb36_v, d.tb36_h, d.sm36_retrieved, d.ts36_ancillary,
+                                d.tb36_v_uncorrected, d.tb36_h_uncorrected), date=d.date,
+                         pm_fields=fields(d.tb36_v_pm, d.tb36_h_pm, d.sm36_retrieved_pm, d.ts36_ancillary_pm,
+                                          d.tb36_v_pm_uncorrected, d.tb36_h_pm_uncorrected),
                          attrs=attrs)
 
 
@@ -83,9 +87,14 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
             [BandSpec("lst", "K", "simulated MODIS-like daytime (10:30) land surface temperature")],
             dict(md, product="simulated LST", time="10:30 local solar, Terra-like")))
         files["truth"].append(write_geotiff(
-            os.path.join(folder, "truth", f"TB9_TRUE_{tag}_SIM.tif"), series.grid9, [d.tb9_true_v, d.tb9_true_h],
-            [BandSpec("tb_v", "K", "true 9 km brightness temperature, V (area mean of the fine TB)"),
-             BandSpec("tb_h", "K", "true 9 km brightness temperature, H (area mean of the fine TB)")],
+            os.path.join(folder, "truth", f"TB9_TRUE_{tag}_SIM.tif"), series.grid9,
+            [d.tb9_true_v, d.tb9_true_h, d.tb9_true_v_uncorrected, d.tb9_true_h_uncorrected],
+            [BandSpec("tb_v", "K", "true 9 km brightness temperature, V, water-corrected (mean TB of the land "
+                      "part; empty where water covers more than half the cell)"),
+             BandSpec("tb_h", "K", "true 9 km brightness temperature, H, water-corrected (mean TB of the land "
+                      "part; empty where water covers more than half the cell)"),
+             BandSpec("tb_v_uncorrected", "K", "true 9 km brightness temperature, V, area mean with water"),
+             BandSpec("tb_h_uncorrected", "K", "true 9 km brightness temperature, H, area mean with water")],
             dict(md, product="simulated true 9 km TB", time="06:00 (AM pass)")))
         fb.progress(100.0 * (i + 1) / len(series.days))
     return files

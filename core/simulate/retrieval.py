@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .emission import THETA_DEG, land_emissivity, water_emissivity
+from .emission import THETA_DEG, fresnel_reflectivity, land_emissivity, water_emissivity, water_permittivity
 from .fields import _weighted_block_mean
 from .landscape import SM_MAX, SM_MIN, WATER_MASK_FRACTION, _Context
 from .series import SimulatedDay
@@ -49,10 +49,35 @@ def sca_v_retrieval(tb_v: np.ndarray, ts: np.ndarray, vwc: np.ndarray, clay: np.
     return out.reshape(shape)
 
 
-def _retrievals(days: list[SimulatedDay], ctx: _Context, entropy: list[int]) -> None:
-    """Fill in each day's 36 km SCA-V retrievals (AM, PM) from the observed TB with ancillary data that
-    carry realistic errors: temperature (persistent + daily), VWC (relative, persistent + daily), clay
-    (persistent), and h, b, ω from the class table without the within-class variation of the truth."""
+def water_corrected_tb(tb: np.ndarray, ts: np.ndarray, water_fraction: np.ndarray, pol: str) -> np.ndarray:
+    """The water-body correction of a 36 km TB (K) as SPL2SMP makes ``tb_*_corrected``.
+
+    TB_land = (TB − f · TB_water) / (1 − f), with f the main-beam (antenna-weighted) water fraction and
+    TB_water the emission of calm fresh water at the ancillary surface temperature ``ts`` (K; at least
+    273.15 K). Measured on the real SPL2SMP_NRT half-orbit: the TB_water implied by its corrected and
+    uncorrected TB and ``surface_water_fraction_mb_*`` has median 129.0 K (V) / 88.3 K (H), this model at
+    the file's surface temperature 127.8 / 83.8 K. Left as is where f ≤ 0 or f > 0.5 (the real product
+    corrects neither) or where TB or ``ts`` is missing. ``pol``: 'v' or 'h'.
+    """
+    tb = np.asarray(tb, np.float64)
+    t = np.maximum(np.nan_to_num(np.asarray(ts, np.float64), nan=273.15), 273.15)
+    f = np.broadcast_to(np.asarray(water_fraction, np.float64), tb.shape)
+    rv, rh = fresnel_reflectivity(water_permittivity(t, 0.5))
+    tb_water = t * (1.0 - (rv if pol == "v" else rh))
+    ok = np.isfinite(tb) & np.isfinite(np.asarray(ts, np.float64)) & (f > 0.0) & (f <= WATER_MASK_FRACTION)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corrected = (tb - f * tb_water) / (1.0 - f)
+    return np.where(ok, corrected, tb)
+
+
+def _retrievals(days: list[SimulatedDay], ctx: _Context, entropy: list[int], wf_mb36: np.ndarray) -> None:
+    """Fill in each day's ancillary data, water-corrected 36 km TB and 36 km SCA-V retrievals (AM, PM).
+
+    The ancillary data carry realistic errors: temperature (persistent + daily), VWC (relative, persistent +
+    daily), clay (persistent), and h, b, ω from the class table without the within-class variation of the
+    truth. The observed TB is kept as ``tb36_*_uncorrected``; ``tb36_*`` becomes the water-corrected TB
+    (:func:`water_corrected_tb` with the main-beam water fraction ``wf_mb36`` and the ancillary
+    temperature). The SCA-V retrieval inverts the uncorrected TB with its own water term (same result)."""
     geo, sta = ctx.geo, ctx.sta
     c, F = geo.crop, geo.F
     frac36 = np.stack([_weighted_block_mean(c(sta.frac[k]), ctx.land_r, F)[0] for k in range(5)])
@@ -81,3 +106,8 @@ def _retrievals(days: list[SimulatedDay], ctx: _Context, entropy: list[int]) -> 
             sm = sca_v_retrieval(tb, ts_anc, d.vwc36_ancillary, clay_anc, h36, b36, om36, ctx.wf36)
             setattr(d, "sm36_retrieved" + suffix, sm.astype(np.float32))
             setattr(d, "ts36_ancillary" + suffix, ts_anc.astype(np.float32))
+            for pol in ("v", "h"):
+                name = f"tb36_{pol}{suffix}"
+                observed = getattr(d, name)
+                setattr(d, name + "_uncorrected", observed)
+                setattr(d, name, water_corrected_tb(observed, ts_anc, wf_mb36, pol))

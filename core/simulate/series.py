@@ -21,8 +21,8 @@ class SimulatedDay:
     date: dt.date
     tb36_v: np.ndarray  # AM (6 AM) pass, footprint-convolved + NEDT, swath gaps NaN
     tb36_h: np.ndarray
-    tb9_true_v: np.ndarray  # area mean of the fine TB over 9 km cells (AM), no noise
-    tb9_true_h: np.ndarray
+    tb9_true_v: np.ndarray  # water-corrected truth: mean TB of the land part of each 9 km cell (AM), no noise,
+    tb9_true_h: np.ndarray  # NaN where water covers more than half the cell
     tb9_radar_v: np.ndarray  # radar-guided (active-passive) 9 km TB, the case-1 training target
     tb9_radar_h: np.ndarray
     sigma0_9: np.ndarray  # σ⁰_VV at 9 km (dB), NaN where the AM pass is missing or water > 0.5
@@ -43,6 +43,15 @@ class SimulatedDay:
     ts36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
     ts36_ancillary_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
     vwc36_ancillary: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # before the water-body correction: tb36_* and tb36_*_pm above are water-corrected as SPL2SMP's
+    # tb_*_corrected (in retrieval.water_corrected_tb); tb9_true_*_uncorrected is the area mean of the whole
+    # 9 km cell, water included
+    tb36_v_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tb36_h_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tb36_v_pm_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tb36_h_pm_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tb9_true_v_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tb9_true_h_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass
