@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, osr
 
+from .blocks import block_mean_count
 from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import Grid, GridError, ease_srs, srs_from_user, transform_points
@@ -366,16 +367,6 @@ def _rows_per_block(cols: int, f: int) -> int:
     return max(1, BLOCK_SUBCELLS // max(1, cols * f * f))
 
 
-def _block_mean(a: np.ndarray, rows: int, cols: int, f: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the finite values and their number in every f x f block of ``a`` (rows*f, cols*f)."""
-    ok = np.isfinite(a)
-    n = ok.reshape(rows, f, cols, f).sum(axis=(1, 3))
-    s = np.where(ok, a, 0.0).astype(np.float64).reshape(rows, f, cols, f).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, s / n, np.nan)
-    return mean.astype(np.float32), n
-
-
 def _nested_ease_grid(src: _Source, out_name: str) -> Grid | None:
     """The source's EASE2 grid when it lies exactly on one that nests in ``out_name`` (same or finer)."""
     if not src.srs.IsSame(ease_srs()):
@@ -404,8 +395,8 @@ def _exact_blocks(src: _Source, g_src: Grid, work: Grid, k: int):
         if rr1 > rr0 and cc1 > cc0:
             raw = band.ReadAsArray(cc0 - g_src.col_off, rr0 - g_src.row_off, cc1 - cc0, rr1 - rr0)
             buf[rr0 - fr0:rr1 - fr0, cc0 - fc0:cc1 - fc0] = _limit(src, _physical(src, raw))
-        mean, cnt = _block_mean(buf, n, work.cols, k)
-        yield r0, mean, cnt.astype(np.float32)
+        mean, cnt = block_mean_count(buf, k)
+        yield r0, mean.astype(np.float32), cnt.astype(np.float32)
 
 
 def _warp_blocks(src: _Source, work: Grid, f: int):
@@ -427,7 +418,8 @@ def _warp_blocks(src: _Source, work: Grid, f: int):
         raw = out.GetRasterBand(1).ReadAsArray()
         out = None
         vals = raw if src.product != PLAIN_PRODUCT else _limit(src, _physical_warped(src, raw))
-        mean, cnt = _block_mean(vals, n, work.cols, f)
+        mean, cnt = block_mean_count(vals, f)
+        mean = mean.astype(np.float32)
         count = np.zeros(cnt.shape, np.float32)
         has = cnt > 0
         if has.any():

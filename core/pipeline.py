@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import smap
+from .blocks import block_mean, place, repeat_blocks
 from .errors import InputError, NoDataError
 from .feedback import SILENT, Feedback
 from .grid import GRIDS, Grid
@@ -174,24 +175,12 @@ def regrid(array: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
         us, ud = GRIDS[src.name][0], GRIDS[dst.name][0]
         if us < ud:  # src finer: average into the dst grid
             coarse_src = src.coarsen(dst.name)
-            f = coarse_src.factor_to(src.name)
-            pad = np.full(coarse_src.refine(src.name).shape, np.nan, np.float32)
-            r, c = src.offset_in(coarse_src.refine(src.name))
-            pad[r:r + src.rows, c:c + src.cols] = array
-            blocks = pad.reshape(coarse_src.rows, f, coarse_src.cols, f)
-            with np.errstate(invalid="ignore"), _quiet():
-                mean = np.nanmean(blocks, axis=(1, 3)).astype(np.float32)
+            aligned = coarse_src.refine(src.name)
+            pad = place(array, (src.row_off, src.col_off), (aligned.row_off, aligned.col_off), aligned.shape)
+            mean = block_mean(pad, coarse_src.factor_to(src.name), skip_nan=True).astype(np.float32)
             return regrid(mean, coarse_src, dst)
-        f = src.factor_to(dst.name)
-        return regrid(np.repeat(np.repeat(array, f, 0), f, 1), src.refine(dst.name), dst)
-    out = np.full(dst.shape, np.nan, np.float32)
-    r0, c0 = max(src.row_off, dst.row_off), max(src.col_off, dst.col_off)
-    r1 = min(src.row_off + src.rows, dst.row_off + dst.rows)
-    c1 = min(src.col_off + src.cols, dst.col_off + dst.cols)
-    if r1 > r0 and c1 > c0:
-        out[r0 - dst.row_off:r1 - dst.row_off, c0 - dst.col_off:c1 - dst.col_off] = \
-            array[r0 - src.row_off:r1 - src.row_off, c0 - src.col_off:c1 - src.col_off]
-    return out
+        return regrid(repeat_blocks(array, src.factor_to(dst.name)), src.refine(dst.name), dst)
+    return place(array, (src.row_off, src.col_off), (dst.row_off, dst.col_off), dst.shape)
 
 
 @contextlib.contextmanager
@@ -377,7 +366,7 @@ def physical_tb(fine: np.ndarray, coarse: np.ndarray | None, factor: int = 4) ->
     lo5 = lo[:, None, None, None, None]
     target = bounded_tb36(coarse)[0].astype(np.float64)[:, :, None, :, None]
     with _quiet():
-        shift = target - np.nanmean(b, axis=(2, 4), keepdims=True)  # plain mean preservation
+        shift = target - block_mean(fine, factor, skip_nan=True)[:, :, None, :, None]  # plain mean preservation
         moved = b + shift
         hard = np.isfinite(shift) & np.any((moved < lo5) | (moved > hi), axis=(2, 4), keepdims=True)
         if hard.any():  # only blocks that would leave the bounds need the bisection
@@ -412,11 +401,7 @@ def bounded_tb36(tb36: np.ndarray) -> tuple[np.ndarray, int]:
 
 def block_mean_error(fine: np.ndarray, coarse: np.ndarray, factor: int) -> float:
     """Largest |mean of a valid fine block − its coarse value| (K), over blocks valid in both."""
-    c, h, w = fine.shape
-    blocks = fine.reshape(c, h // factor, factor, w // factor, factor)
-    with _quiet():
-        m = np.nanmean(blocks, axis=(2, 4))
-    d = np.abs(m - coarse)
+    d = np.abs(block_mean(fine, factor, skip_nan=True) - coarse)
     d = d[np.isfinite(d)]
     return float(d.max()) if d.size else float("nan")
 

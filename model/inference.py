@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.nn.functional import interpolate
 
+from ..core.blocks import repeat_blocks
 from ..core.errors import InputError
 from ..core.feedback import SILENT, Feedback
 from .io import validate_card
@@ -356,7 +357,7 @@ def upsample(coarse: np.ndarray, factor: int, method: str = "bicubic") -> np.nda
         return upsample_bicubic(coarse, factor)
     if method == "nearest":
         a = np.asarray(coarse, dtype=np.float32)
-        return np.repeat(np.repeat(a, int(factor), axis=-2), int(factor), axis=-1)
+        return repeat_blocks(a, int(factor))
     raise InputError(f"unknown upsampling {method!r}; known: {', '.join(UPSAMPLING)}")
 
 
@@ -385,6 +386,6 @@ def upsample_bicubic(coarse: np.ndarray, factor: int) -> np.ndarray:
     else:
         t = torch.from_numpy(filled)[None]
         up = interpolate(t, size=(h * factor, w * factor), mode="bicubic", align_corners=False)[0].numpy()
-    up[np.repeat(np.repeat(nan, factor, axis=1), factor, axis=2)] = np.nan
+    up[repeat_blocks(nan, factor)] = np.nan
     up = up.astype(np.float32)
     return up[0] if two_d else up

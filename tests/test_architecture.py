@@ -2,8 +2,8 @@
 
 - core: never qgis, never torch, never the layers above it (algorithms, workflows); `model` only from
   `core/pipeline.py`, inside functions (the pipeline is the one place the core hands arrays to the network);
-- model: never qgis, GDAL, h5py, algorithms or workflows; from core only the numpy-only errors, feedback, atomic
-  and physical;
+- model: never qgis, GDAL, h5py, algorithms or workflows; from core only the numpy-only errors, feedback, atomic,
+  physical and blocks;
 - workflows: never qgis or algorithms;
 - nothing imports scripts, bench or tests.
 """
@@ -67,7 +67,7 @@ def test_model_is_torch_and_numpy_only(path):
         assert first not in ("qgis", "osgeo", "h5py", "algorithms", "workflows", "processing", "scripts", "bench"), \
             f"{path}: imports {name}"
         if first == "core":
-            assert name.split(".")[-1] in ("errors", "feedback", "atomic", "physical", "core"), \
+            assert name.split(".")[-1] in ("errors", "feedback", "atomic", "physical", "blocks", "core"), \
                 f"{path}: imports {name}"
 
 
@@ -86,7 +86,7 @@ def test_the_rules_see_relative_imports():
     assert any(n.startswith("core.") for n in names)
 
 
-@pytest.mark.parametrize("module", ["errors", "feedback", "atomic", "physical"])
+@pytest.mark.parametrize("module", ["errors", "feedback", "atomic", "physical", "blocks"])
 def test_the_core_modules_model_may_use_need_no_gdal_or_h5py(module):
     for name, _ in _imports(os.path.join(ROOT, "core", f"{module}.py")):
         assert _first(name) not in ("osgeo", "h5py", "qgis", "torch"), f"core/{module}.py imports {name}"
