@@ -42,7 +42,7 @@ class GeoTiffWriter:
     def __init__(self, path: str, grid: Grid, bands: Sequence[BandSpec],
                  metadata: dict[str, str] | None = None) -> None:
         if not bands:
-            raise ValueError("a GeoTIFF needs at least one band")
+            raise InputError(f"{path}: nothing to write (a GeoTIFF needs at least one band)")
         self.path = os.path.abspath(path)
         self.grid = grid
         self.tmp = temp_beside(self.path, ".tif")
@@ -103,11 +103,14 @@ def write_geotiff(path: str, grid: Grid, arrays: Sequence[np.ndarray], bands: Se
                   metadata: dict[str, str] | None = None) -> str:
     """Write whole 2-D arrays (NaN = no data) as one band each; atomic; returns the path."""
     if len(arrays) != len(bands):
-        raise ValueError("one BandSpec per array")
+        raise InputError(f"{path}: {len(arrays)} array(s) for {len(bands)} band description(s); "
+                         "each band needs exactly one")
+    for spec, a in zip(bands, arrays, strict=True):  # checked before anything is created
+        if np.shape(a) != grid.shape:
+            raise InputError(f"{path}: band {spec.name} has {np.shape(a)} pixels (rows, cols) but the "
+                             f"{grid.name} grid window has {grid.shape}")
     with GeoTiffWriter(path, grid, bands, metadata) as w:
         for i, a in enumerate(arrays, start=1):
-            if a.shape != grid.shape:
-                raise ValueError(f"array {bands[i - 1].name} has shape {a.shape}, grid {grid.shape}")
             w.write(i, a)
     return os.path.abspath(path)
 

@@ -58,7 +58,9 @@ class Scene:
     def __post_init__(self) -> None:
         for v in self.variables.values():
             if v.data.shape != self.grid.shape:
-                raise ValueError(f"variable {v.name} has shape {v.data.shape}, grid {self.grid.shape}")
+                raise InputError(f"{self.path or self.product}: variable {v.name} has {v.data.shape} pixels "
+                                 f"(rows, cols) but the scene's {self.grid.name} grid window has "
+                                 f"{self.grid.shape}")
 
     def by_role(self, role: str) -> Variable:
         """The variable playing ``role`` (e.g. 'tb_v'); InputError naming the file when absent."""

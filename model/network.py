@@ -138,7 +138,9 @@ class DownscaleCNN(nn.Module):
 
     def location_crop(self, origins: list[tuple[int, int]], rows: int, cols: int) -> torch.Tensor:
         """(N, out_channels, rows, cols) of the static map at each origin (zero outside the region)."""
-        assert self.location is not None
+        if self.location is None:
+            raise InputError("this DownscaleCNN is a general model: it has no static map of a training region "
+                             "to crop (only a location-specific model has one)")
         lr, lc = self.location.shape[1:]
         out = self.location.new_zeros((len(origins), self.out_channels, rows, cols))
         for i, (r0, c0) in enumerate(origins):
@@ -165,6 +167,9 @@ class DownscaleCNN(nn.Module):
             if origin is None:
                 raise InputError("a location-specific DownscaleCNN needs the origin of its input in the region")
             origins = [tuple(origin)] * x.shape[0] if isinstance(origin[0], int) else list(origin)
+            if len(origins) != x.shape[0]:
+                raise InputError(f"a location-specific DownscaleCNN needs one origin for the batch or one per "
+                                 f"sample: got {len(origins)} origins for {x.shape[0]} samples")
             y = y + self.location_crop(origins, x.shape[2], x.shape[3]).to(y.dtype)
         if self.residual:
             # add in the wider of the two dtypes: under bf16 autocast the skip stays exact in fp32
