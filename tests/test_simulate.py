@@ -189,8 +189,8 @@ def test_observation_mean_equals_fine_mean_within_noise(land):
         for p in ("v", "h"):
             diffs.append(float(getattr(d, f"tb36_{p}").mean() - getattr(d, f"tb9_true_{p}").mean()))
     diffs = np.array(diffs)
-    assert np.abs(diffs).max() < 2.0  # footprint edges + NEDT 1.1 K / 4 per day
-    assert abs(diffs.mean()) < 0.6
+    assert np.abs(diffs).max() < 3.0  # footprint edges (regional gradients cross them) + NEDT 1.1 K / 4 per day
+    assert abs(diffs.mean()) < 1.0  # the margin the footprint sees is static: its offset persists over days
     # the footprint smooths: a 36 km observation differs from its own cell's 9 km mean, but not wildly
     d = land.days[0]
     off = d.tb36_h - _blocks(d.tb9_true_h)
@@ -250,7 +250,8 @@ def test_36km_retrieval_tracks_the_truth_with_emergent_errors(land, series):
         ok = np.isfinite(r) & np.isfinite(t)
         assert ok.sum() > 0.5 * np.isfinite(t).sum()
         e = r[ok] - t[ok]
-        assert np.corrcoef(r[ok], t[ok])[0, 1] > 0.5
+        # (the lakes region's 3 x 3 cells span a small moisture range under regionally varying vegetation)
+        assert np.corrcoef(r[ok], t[ok])[0, 1] > 0.35
         assert 0.005 < e.std() < 0.06 and abs(e.mean()) < 0.05  # wrong, but like a real retrieval
         anc = np.stack([d.ts36_ancillary for d in s.days]) - np.stack([d.surface_temperature36 for d in s.days])
         assert 1.0 < np.nanstd(anc) < 3.0  # ancillary temperature error as stated
@@ -440,3 +441,34 @@ def test_simulated_corrected_tb_estimates_the_land_part(coast):
         same = (wf <= 0.0) | (wf > 0.5)
         np.testing.assert_array_equal(d.tb36_v[same], d.tb36_v_uncorrected[same])
     assert np.concatenate(err_c).mean() < 0.5 * np.concatenate(err_u).mean()
+
+
+# --- regional heterogeneity, anchored by the real half-orbit's 36 km semivariogram ---------------------------
+def _gamma36(series, lag: int) -> float:
+    """Semivariogram (K²) of the observed (water-corrected) 36 km TB_V over land cells at ``lag`` cells."""
+    land = series.static["water_fraction36"] < 0.1
+    d2 = []
+    for d in series.days:
+        tb = d.tb36_v.astype(float)
+        for a, b, k in ((tb[:, :-lag], tb[:, lag:], land[:, :-lag] & land[:, lag:]),
+                        (tb[:-lag], tb[lag:], land[:-lag] & land[lag:])):
+            ok = k & np.isfinite(a) & np.isfinite(b)
+            d2.append((a - b)[ok] ** 2)
+    return 0.5 * float(np.concatenate(d2).mean())
+
+
+def test_regional_gradients_raise_the_36km_semivariogram(monkeypatch):
+    # anchor: the real SPL2SMP_NRT half-orbit over land, gamma_V 114 / 590 K² at 36 / 108 km lags, was 3.5 and
+    # 1.7 times the simulator's without regional gradients (docs/validation.md)
+    def gammas():
+        s = sim.simulate_region(Grid("M36", 60, 230, 8, 8), START, 3, 3, "temperate", water="none")
+        return _gamma36(s, 1), _gamma36(s, 3)
+
+    with_gradients = gammas()
+    from smapdown.core.simulate import landscape
+    for name in ("REGIONAL_COVER", "REGIONAL_VWC", "REGIONAL_SM"):
+        monkeypatch.setattr(landscape, name, 0.0)  # the same random draws, the gradients switched off
+    without = gammas()
+    assert with_gradients[0] > 1.2 * without[0] and with_gradients[1] > 1.2 * without[1]
+    assert with_gradients[1] > 2.0 * with_gradients[0]  # the field decorrelates with distance
+    assert sim.REGIONAL_LENGTH_KM >= 36.0  # gradients between 36 km cells, not inside them

@@ -114,6 +114,10 @@ from .landscape import (
     FOREST,
     GRASS,
     LAND_COVER,
+    REGIONAL_COVER,
+    REGIONAL_LENGTH_KM,
+    REGIONAL_SM,
+    REGIONAL_VWC,
     SM_MAX,
     SM_MIN,
     URBAN,
@@ -129,6 +133,7 @@ from .retrieval import sca_v_retrieval, water_corrected_tb
 from .series import SimulatedDay, SimulatedSeries
 
 __all__ = [
+    "REGIONAL_COVER", "REGIONAL_LENGTH_KM", "REGIONAL_SM", "REGIONAL_VWC",
     "BARE", "BETA_RANGE", "CLIMATES", "CLIMATE_REGIONS", "CROP", "EPS0", "FOOTPRINT_FWHM_KM", "FOREST",
     "FREQ_RADAR", "FREQ_RADIOMETER", "GAMMA_RANGE", "GRASS", "KP_3KM", "KP_HV_3KM", "LAND_COVER", "NEDT_K",
     "SM_MAX", "SM_MIN", "SM_RETRIEVAL_NOISE", "STATIC_MAP_CLAY_ERROR", "STATIC_MAP_COVER_CONFUSION", "THETA_DEG",

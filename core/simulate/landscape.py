@@ -158,13 +158,21 @@ def _water(rng: np.random.Generator, shape: tuple[int, int], dx: float, clim: Cl
 
 # (class, patch correlation length km, weight of the 30 km landscape-scale modulation), drawn in order
 _COVER_FIELDS = ((URBAN, 1.5, 0.4), (FOREST, 4.0, 0.5), (BARE, 4.0, 0.4), (CROP, 2.0, 0.4))
+# Regional gradients (vegetation density, land-cover mix, wetness) at the scale between 36 km cells. Anchor:
+# the real SPL2SMP_NRT half-orbit's 36 km TB semivariogram over land (docs/validation.md), which was 3.5 times
+# the simulator's at 36 km lags and 1.5-1.7 times at 108-180 km without them.
+REGIONAL_LENGTH_KM = 40.0  # correlation length (km)
+REGIONAL_COVER = 1.2  # weight of the regional field in each class's cover field (patch field: 1)
+REGIONAL_VWC = 0.35  # std of log(VWC) across the region
+REGIONAL_SM = 0.07  # std of the soil-moisture climatology across the region (m3/m3)
 
 
 def _land_cover(rng: np.random.Generator, shape: tuple[int, int], dx: float, frac: np.ndarray,
                 clay_z: np.ndarray | None) -> np.ndarray:
     """Class map (0..4) by hierarchical quantile thresholds of correlated fields; grassland fills the rest.
 
-    Patches are km-sized with a landscape-scale (30 km) modulation, as real mosaics of fields and woods.
+    Patches are km-sized with a landscape-scale (30 km) and a regional (60 km) modulation, as real mosaics of
+    fields and woods whose mix changes across a region.
     """
     cover = np.full(shape, GRASS, dtype=np.int8)
     free = np.ones(shape, bool)
@@ -172,7 +180,8 @@ def _land_cover(rng: np.random.Generator, shape: tuple[int, int], dx: float, fra
     for cls, length, large in _COVER_FIELDS:
         share = min(frac[cls] / remaining, 1.0) if remaining > 1e-9 else 0.0
         if share > 1e-4 and free.any():
-            z = _grf(rng, shape, dx, length, 0.5) + large * _grf(rng, shape, dx, 30.0, 1.0)
+            z = (_grf(rng, shape, dx, length, 0.5) + large * _grf(rng, shape, dx, 30.0, 1.0)
+                 + REGIONAL_COVER * _grf(rng, shape, dx, REGIONAL_LENGTH_KM, 1.0))
             if cls == FOREST and clay_z is not None:  # woods keep a little to the heavier, wetter soils
                 z = z + 0.4 * clay_z
             thr = np.quantile(z[free], 1.0 - share)
@@ -210,7 +219,8 @@ def _static_fields(rng: np.random.Generator, geo: _Geometry, clim: Climate, wate
     frac = np.stack([_block_mean((cover1 == k).astype(np.float64), f1) for k in range(5)])
     present = [k for k in range(5) if frac[k].any()]
     # per-class parameters with static within-class variation
-    vwc_var = np.exp(0.25 * _grf(rng, shape, dx, 6.0, 0.5))
+    regional = _grf(rng, shape, dx, REGIONAL_LENGTH_KM, 1.0)
+    vwc_var = np.exp(0.25 * _grf(rng, shape, dx, 6.0, 0.5) + REGIONAL_VWC * regional)
     rough = _grf(rng, shape, dx, 5.0, 0.5)
     canopy_var = 1.0 * _grf(rng, shape, dx, 3.0, 0.5)
     vwc_k = _VWC[:, None, None] * clim.vwc_scale * vwc_var[None]
@@ -222,7 +232,8 @@ def _static_fields(rng: np.random.Generator, geo: _Geometry, clim: Climate, wate
     if clim.irrigated:
         sm_off[CROP] += 0.15
     sm_clim = (clim.sm_mean + rng.normal(0.0, 0.02) + 0.25 * (clay - clay_mean) - 0.08 * (sand - sand_mean)
-               + np.tensordot(sm_off, frac, axes=1) + 0.02 * _grf(rng, shape, dx, 6.0, 0.5))
+               + np.tensordot(sm_off, frac, axes=1) + 0.02 * _grf(rng, shape, dx, 6.0, 0.5)
+               + REGIONAL_SM * _grf(rng, shape, dx, REGIONAL_LENGTH_KM, 1.0))
     sm_clim = np.clip(sm_clim, 0.03, porosity - 0.05)
     t_off = np.tensordot(_T_OFFSET, frac, axes=1) + 0.5 * _grf(rng, shape, dx, 10.0, 1.0)
     drydown = clim.drydown_days * (0.75 + 1.0 * clay) * (1.0 + 0.3 * frac[FOREST])
