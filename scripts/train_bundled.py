@@ -32,15 +32,20 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from smapdown.core import pipeline, simulate  # noqa: E402
+from smapdown.core import simulate  # noqa: E402
 from smapdown.core.errors import NoDataError  # noqa: E402
 from smapdown.core.feedback import PrintFeedback  # noqa: E402
 from smapdown.core.grid import Grid  # noqa: E402
+from smapdown.core.inputs import read_reference, read_static, read_tb36  # noqa: E402
 from smapdown.core.metrics import compare  # noqa: E402
 from smapdown.core.raster import read_ease_raster  # noqa: E402
+from smapdown.core.regrid import regrid  # noqa: E402
 from smapdown.core.report import json_safe  # noqa: E402
 from smapdown.model.io import load_model, save_model, write_card_json  # noqa: E402
 from smapdown.model.train import TrainConfig, TrainingData, is_main_process, split_by_date, train  # noqa: E402
+from smapdown.workflows.downscale import downscale  # noqa: E402
+from smapdown.workflows.soil_moisture import SM_ANCILLARY, estimate_soil_moisture  # noqa: E402
+from smapdown.workflows.training_data import sm_training_data, tb_training_data  # noqa: E402
 
 DATA = os.path.join(ROOT, "build", "sim")
 # the SMAP soil-moisture requirement (ubRMSE <= 0.04) holds where vegetation water content is <= 5 kg/m2
@@ -180,16 +185,16 @@ def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> 
 
     pooled: dict[str, list] = {k: [] for k in ("cnn", "bic", "nn", "radar", "truth")}
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.downscale(scene, model_path, reference=same_day(files["high"], scene.date),
-                                 static_path=files["static"][0])
+        scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+        res = downscale(scene, model_path, reference=same_day(files["high"], scene.date),
+                        static_path=files["static"][0])
         truth = read_ease_raster(same_day(files["truth"], scene.date))
         pooled["cnn"].append(res.cnn)
         pooled["bic"].append(res.baseline)
         pooled["nn"].append(upsample(np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]), 4,
                                      "nearest"))
         pooled["radar"].append(res.reference)
-        pooled["truth"].append(np.stack([pipeline.regrid(a, truth.grid, res.grid) for a in truth.arrays]))
+        pooled["truth"].append(np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays]))
     out: dict = {}
     for ref in ("radar", "truth"):
         out[ref] = {}
@@ -224,11 +229,11 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid, tru
 
     est, base, ref, tru, dense = [], [], [], [], []
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933", ancillary=pipeline.SM_ANCILLARY)
+        scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933", ancillary=SM_ANCILLARY)
         try:
-            res = pipeline.estimate_soil_moisture(scene, same_day(files["lst"], scene.date), model_path,
-                                                  reference=same_day(files["sm3"], scene.date),
-                                                  static_path=files["static"][0])
+            res = estimate_soil_moisture(scene, same_day(files["lst"], scene.date), model_path,
+                                         reference=same_day(files["sm3"], scene.date),
+                                         static_path=files["static"][0])
         except NoDataError:  # frozen soil (no 3 km retrieval) or a fully cloudy LST day
             continue
         up = upsample_bicubic(scene.by_role("soil_moisture").data, scene.grid.factor_to(res.grid.name))
@@ -238,7 +243,7 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid, tru
         ref.append(res.reference.ravel())
         if truth is not None:
             tru.append(truth[scene.date].ravel())
-        vwc = pipeline.regrid(scene.by_role("vegetation_water_content").data, scene.grid, res.grid)
+        vwc = regrid(scene.by_role("vegetation_water_content").data, scene.grid, res.grid)
         dense.append((vwc > SMAP_REQUIREMENT_MAX_VWC).ravel())
 
     def scores(a, b, keep=None):
@@ -268,10 +273,10 @@ def calibration(model_path: str, files: dict, days: list[int], region: Grid) -> 
     """How the TTA spread (OUTPUT_UNCERTAINTY) relates to the real error |CNN - true 9 km TB|, pooled."""
     spread, err = [], []
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.downscale(scene, model_path, uncertainty=True)
+        scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+        res = downscale(scene, model_path, uncertainty=True)
         truth = read_ease_raster(same_day(files["truth"], scene.date))
-        t = np.stack([pipeline.regrid(a, truth.grid, res.grid) for a in truth.arrays])
+        t = np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays])
         ok = np.isfinite(res.uncertainty) & np.isfinite(t) & np.isfinite(res.cnn)
         spread.append(res.uncertainty[ok])
         err.append(np.abs(res.cnn - t)[ok])
@@ -306,8 +311,7 @@ def fmt(ev: dict) -> str:
 def finish_card(path: str, updates: dict) -> dict:
     """Add held-out evaluation to a saved model's card and re-save (weights unchanged)."""
     model, card = load_model(path)
-    for k, v in updates.items():
-        card.setdefault(k, {}).update(v) if isinstance(v, dict) else card.__setitem__(k, v)
+    card = card.merged(updates, path)
     save_model(path, model, card)
     write_card_json(os.path.splitext(path)[0] + ".json", card)
     return card
@@ -320,8 +324,8 @@ def run_tb(args) -> None:
     parts, regions = [], {}
     for name, row, col, size, climate, water, seed in train_regions(args):
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
-        data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"], upsampling=args.upsampling,
-                                                      static_path=files["static"][0] if args.static else None)
+        data, grid9, prov = tb_training_data(files["low"], files["high"], upsampling=args.upsampling,
+                                             static_path=files["static"][0] if args.static else None)
         parts.append(data)
         regions[name] = json_safe({"climate": climate, "water": water, "seed": seed, "region": prov["region"],
                                    "subcell_std_true_tb9_K": var})
@@ -371,7 +375,7 @@ def evaluate_general_tb(out: str, args) -> None:
                                             "held_out_regions": held, "held_out_note":
                        "regions and seeds never used in training; simulated data; reference 'radar' is the "
                        "simulated radar-guided 9 km TB (the poster's target), 'truth' the simulated true 9 km TB"}})
-    print(json.dumps(card["validation"], indent=1)[:3000])
+    print(json.dumps(card.validation.to_dict(), indent=1)[:3000])
 
 
 def run_sm(args) -> None:
@@ -382,8 +386,8 @@ def run_sm(args) -> None:
     parts, regions = [], {}
     for name, row, col, size, climate, water, seed in train_regions(args):
         files, var = region_files(name, row, col, size, climate, water, seed, args.days)
-        data, grid, prov = pipeline.sm_training_data(files["low"], files["lst"], files["sm3"], "M03",
-                                                     static_path=files["static"][0] if args.static else None)
+        data, grid, prov = sm_training_data(files["low"], files["lst"], files["sm3"], "M03",
+                                            static_path=files["static"][0] if args.static else None)
         parts.append(data)
         regions[name] = {"climate": climate, "water": water, "seed": seed, "region": prov["region"]}
     data = concat(parts)
@@ -463,9 +467,9 @@ def run_location(args) -> None:
     name, row, col, size, climate, water, seed = TRAIN_REGIONS[0]
     files, var = region_files(name, row, col, size, climate, water, args.location_seed, args.days)
     radar_days = args.days - args.after_days
-    data, grid9, prov = pipeline.tb_training_data(files["low"], files["high"],
-                                                  end=START + dt.timedelta(days=radar_days - 1),
-                                                  upsampling=args.upsampling)
+    data, grid9, prov = tb_training_data(files["low"], files["high"],
+                                         end=START + dt.timedelta(days=radar_days - 1),
+                                         upsampling=args.upsampling)
     tr, val = split_by_date(data, args.val_days)
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
@@ -478,7 +482,7 @@ def run_location(args) -> None:
         return
     path = os.path.join(ROOT, "build", "location_model.pt")
     save_model(path, res.model, res.card)
-    dates = [pipeline.read_tb36(p).date for p in files["low"]]
+    dates = [read_tb36(p).date for p in files["low"]]
     last_radar = START + dt.timedelta(days=radar_days - 1)
     after = [i for i, d in enumerate(dates) if d > last_radar]
     ev = evaluate_tb(path, files, after, region_grid(TRAIN_REGIONS[0]))
@@ -550,7 +554,7 @@ def run_location_sm(args) -> None:
     files, _ = region_files(name, row, col, size, climate, water, args.location_seed, args.days)
     radar_days = args.days - args.after_days
     last = START + dt.timedelta(days=radar_days - 1)
-    data, grid, prov = pipeline.sm_training_data(files["low"], files["lst"], files["sm3"], "M03", end=last)
+    data, grid, prov = sm_training_data(files["low"], files["lst"], files["sm3"], "M03", end=last)
     tr, val = split_by_date(data, args.val_days)
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
@@ -563,7 +567,7 @@ def run_location_sm(args) -> None:
         return
     path = os.path.join(ROOT, "build", "location_sm_model.pt")
     save_model(path, res.model, res.card)
-    dates = [pipeline.read_tb36(p).date for p in files["low"]]
+    dates = [read_tb36(p).date for p in files["low"]]
     ev = evaluate_sm(path, files, [i for i, d in enumerate(dates) if d > last], region_grid(spec),
                      true_sm3(spec, args.location_seed, args.days))
     out = json_safe({"region": name, "seed": args.location_seed, "features": args.features, "epochs": args.epochs,
@@ -583,15 +587,15 @@ def truth_scores(model_path: str, files: dict, days: list[int], region: Grid) ->
 
     static = files["static"][0]
     acc = {b: np.zeros(5) for b in ("tb_v", "tb_h")}
-    water = pipeline.read_static(static, region.refine("M09"))["static_water"]  # the static map, read once
+    water = read_static(static, region.refine("M09"))["static_water"]  # the static map, read once
     for i in days:
-        scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
-        res = pipeline.downscale(scene, model_path, static_path=static)
+        scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+        res = downscale(scene, model_path, static_path=static)
         truth = read_ease_raster(same_day(files["truth"], scene.date))
-        radar = pipeline.read_reference(same_day(files["high"], scene.date), res.grid, ["tb_v", "tb_h"])[0]
+        radar = read_reference(same_day(files["high"], scene.date), res.grid, ["tb_v", "tb_h"])[0]
         nn = upsample(np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]), 4, "nearest")
         for b, band in enumerate(("tb_v", "tb_h")):
-            t = pipeline.regrid(truth.arrays[b], truth.grid, res.grid)
+            t = regrid(truth.arrays[b], truth.grid, res.grid)
             ok = np.isfinite(t) & np.isfinite(res.cnn[b]) & np.isfinite(res.baseline[b]) & (water < 0.5)
             okr = ok & np.isfinite(radar[b])
             acc[band] += [np.abs(res.cnn[b] - t)[ok].sum(), np.abs(res.baseline[b] - t)[ok].sum(),
@@ -617,9 +621,9 @@ def run_tb_truth(args) -> None:
         parts, regions = [], {}
         for name, row, col, size, climate, water, seed in specs:
             files, _ = region_files(name, row, col, size, climate, water, seed, args.days)
-            data, _, prov = pipeline.tb_training_data(files["low"], files["truth"], upsampling="bicubic",
-                                                      static_path=files["static"][0] if args.cover else None,
-                                                      static_names=list(COVER_BANDS) if args.cover else None)
+            data, _, prov = tb_training_data(files["low"], files["truth"], upsampling="bicubic",
+                                             static_path=files["static"][0] if args.cover else None,
+                                             static_names=list(COVER_BANDS) if args.cover else None)
             parts.append(data)
             regions[name] = {"climate": climate, "water": water, "seed": seed, "region": prov["region"]}
         data = concat(parts)
@@ -629,7 +633,8 @@ def run_tb_truth(args) -> None:
         t = time.time()
         res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
             "case": "tb", "data": "simulated", "location_specific": False, "regions": regions,
-            "target": "simulated TRUE 9 km TB (area mean of the fine-scale emission), not the radar-guided TB",
+            "target": ("simulated TRUE 9 km TB, water-corrected as the inputs are (the mean TB of each 9 km "
+                       "cell's land part), not the radar-guided TB"),
             "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
             "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores are on simulated data."}})
         if not is_main_process():  # under torchrun: rank 0 alone saves and scores
