@@ -293,7 +293,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
                             result.card)
             if report_path:
                 out["OUTPUT_REPORT"] = staged_json(staged, report_path, f"smapdown training ({case})",
-                                                   {"model": out_model, "card": result.card,
+                                                   {"model": out_model, "card": result.card.to_dict(),
                                                     "history": result.history})
             loss_curve(result.history, staged.stage(png, name="OUTPUT_REPORT"),
                        f"smapdown training ({case}), data: {prov['data']}", units=units)

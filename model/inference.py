@@ -19,10 +19,10 @@ from torch.nn.functional import interpolate
 from ..core.blocks import repeat_blocks
 from ..core.errors import InputError
 from ..core.feedback import SILENT, Feedback
-from .io import validate_card
+from .card import ModelCard
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
-__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "card_stats",
+__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "card_stats", "as_card",
            "mask_channels", "normalise", "fixed_threads", "plan_tiles"]
 
 _FIXED = {"depth": 0, "before": 0}
@@ -57,19 +57,19 @@ def fixed_threads(n: int) -> Iterator[None]:
                 torch.set_num_threads(_FIXED["before"])
 
 
-def card_stats(card: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def card_stats(card: ModelCard) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(input mean, input std, output mean, output std) from the card, float32 arrays, one per band."""
-    norm = card["normalisation"]
-    return tuple(np.asarray(norm[part][stat], dtype=np.float32)  # type: ignore[return-value]
-                 for part in ("inputs", "outputs") for stat in ("mean", "std"))
+    return as_card(card).stats()
 
 
-def mask_channels(card: dict) -> list[int]:
+def mask_channels(card: ModelCard) -> list[int]:
     """Input bands that must be valid for an output pixel to be valid (default: the first out bands)."""
-    mask = card.get("mask_channels")
-    if mask:
-        return [int(i) for i in mask]
-    return list(range(int(card["architecture"]["kwargs"].get("out_channels", 2))))
+    return as_card(card).valid_channels
+
+
+def as_card(card: ModelCard | dict) -> ModelCard:
+    """``card`` as a :class:`ModelCard` (a plain dict is read by :meth:`ModelCard.from_dict`, i.e. validated)."""
+    return card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
 
 
 def normalise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ def normalise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
 
 def predict_tiled(
     model: DownscaleCNN,
-    card: dict,
+    card: ModelCard,
     inputs: np.ndarray,
     tile: int = 256,
     halo: int | None = None,
@@ -109,16 +109,50 @@ def predict_tiled(
     tiles, but slower in wall time on the CPU measured, so off by default: see bench/RESULTS-scale.md).
     """
     fb = feedback or SILENT
-    validate_card(card)
-    if any(model.config.get(k, v) != v for k, v in card["architecture"]["kwargs"].items()) or (
-            len(card["outputs"]) != model.out_channels):
-        raise InputError(f"The model card describes {card['architecture']['kwargs']}, not this network "
-                         f"({model.config}).")
+    card = as_card(card)
     x = np.asarray(inputs)
+    valid_mask, tile, halo = _check_call(model, card, x, valid_mask, tile, halo, fb)
+    in_mean, in_std, out_mean, out_std = card.stats()
+    dev = resolve_device(device)
+    if dev.type == "cpu" and not _FIXED["depth"]:
+        use_all_cores()
+    H, W = x.shape[1:]
+    out = np.full((model.out_channels, H, W), np.nan, dtype=np.float32)
+    valid = np.all(np.isfinite(x[card.valid_channels]), axis=0)
+    if valid_mask is not None:
+        valid &= valid_mask
+    cells = plan_cells(valid, tile, halo)
+    old_device, was_training = next(model.parameters()).device, model.training
+    if old_device != dev:
+        model.to(dev)
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for i, cell in enumerate(cells):
+                for r0, r1, c0, c1 in cell:
+                    fb.check()
+                    y = _run_tile(model, x, (r0, r1, c0, c1), halo, dev, (in_mean, in_std), origin, bf16, shrink)
+                    y = y * out_std[:, None, None] + out_mean[:, None, None]
+                    y[:, ~valid[r0:r1, c0:c1]] = np.nan
+                    out[:, r0:r1, c0:c1] = y
+                fb.progress(100.0 * (i + 1) / len(cells))
+    finally:
+        if old_device != dev:
+            model.to(old_device)
+        model.train(was_training)
+    return out
+
+
+def _check_call(model: DownscaleCNN, card: ModelCard, x: np.ndarray, valid_mask: np.ndarray | None, tile: int,
+                halo: int | None, fb: Feedback) -> tuple[np.ndarray | None, int, int]:
+    """:func:`predict_tiled`'s arguments checked (InputError naming the problem): (valid mask, tile, halo)."""
+    if not card.describes(model.config):
+        raise InputError(f"The model card describes {card.architecture['kwargs']}, not this network "
+                         f"({model.config}).")
     n_in = model.in_channels
     if x.ndim != 3 or x.shape[0] != n_in:
         raise InputError(f"The model expects a ({n_in}, rows, cols) input stack "
-                         f"({', '.join(b['name'] for b in card['inputs'])}), got shape {x.shape}.")
+                         f"({', '.join(card.input_names)}), got shape {x.shape}.")
     _, H, W = x.shape
     if valid_mask is not None:
         valid_mask = np.asarray(valid_mask, dtype=bool)
@@ -133,54 +167,31 @@ def predict_tiled(
     if halo < model.receptive_radius and tile < max(H, W):
         fb.info(f"Tile halo {halo} px is below the network's reach ({model.receptive_radius} px): "
                 "tile seams will show.")
-    in_mean, in_std, out_mean, out_std = card_stats(card)
-    req = mask_channels(card)
-    dev = resolve_device(device)
-    if dev.type == "cpu" and not _FIXED["depth"]:
-        use_all_cores()
-    out = np.full((model.out_channels, H, W), np.nan, dtype=np.float32)
-    valid = np.all(np.isfinite(x[req]), axis=0)
-    if valid_mask is not None:
-        valid &= valid_mask
-    cells = plan_cells(valid, tile, halo)
-    param = next(model.parameters())
-    old_device, was_training = param.device, model.training
+    return valid_mask, tile, halo
+
+
+def _run_tile(model: DownscaleCNN, x: np.ndarray, box: tuple[int, int, int, int], halo: int, dev: torch.device,
+              stats: tuple[np.ndarray, np.ndarray], origin: tuple[int, int], bf16: bool, shrink: bool) -> np.ndarray:
+    """The normalised network output (C_out, r1 - r0, c1 - c0) on the tile ``box`` = (r0, r1, c0, c1) of ``x``,
+    computed on the tile grown by ``halo`` real pixels (clipped to the image)."""
+    r0, r1, c0, c1 = box
+    H, W = x.shape[1:]
+    er0, ec0 = max(0, r0 - halo), max(0, c0 - halo)
+    er1, ec1 = min(H, r1 + halo), min(W, c1 + halo)
+    xn = normalise(x[:, er0:er1, ec0:ec1], *stats)
     # channels_last (NHWC) input is oneDNN's fast layout; the weights are left as they are (no conversion
     # there and back on every call, and a model shared by several threads is never changed under them)
-    fmt = torch.channels_last
-    if old_device != dev:
-        model.to(dev)
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for i, cell in enumerate(cells):
-                for r0, r1, c0, c1 in cell:
-                    fb.check()
-                    core_valid = valid[r0:r1, c0:c1]
-                    er0, ec0 = max(0, r0 - halo), max(0, c0 - halo)
-                    er1, ec1 = min(H, r1 + halo), min(W, c1 + halo)
-                    xn = normalise(x[:, er0:er1, ec0:ec1], in_mean, in_std)
-                    t = torch.from_numpy(xn)[None].to(dev).contiguous(memory_format=fmt)
-                    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(bf16)):
-                        shrinking = bool(shrink) and halo >= model.receptive_radius
-                        if (shrinking or (bf16 and (FP32_FIRST or FP32_HEAD))) and _shrinkable(model):
-                            border = (er0 == 0, er1 == H, ec0 == 0, ec1 == W) if shrinking else (True,) * 4
-                            y, (g0, g1) = _forward_shrinking(model, t, border, (origin[0] + er0, origin[1] + ec0))
-                            y = y[0, :, r0 - er0 - g0:r1 - er0 - g0, c0 - ec0 - g1:c1 - ec0 - g1]
-                        else:
-                            y = model(t, (origin[0] + er0, origin[1] + ec0)) if model.location is not None \
-                                else model(t)
-                            y = y[0, :, r0 - er0:r1 - er0, c0 - ec0:c1 - ec0]
-                    y = y.float().cpu().numpy()
-                    y = y * out_std[:, None, None] + out_mean[:, None, None]
-                    y[:, ~core_valid] = np.nan
-                    out[:, r0:r1, c0:c1] = y
-                fb.progress(100.0 * (i + 1) / len(cells))
-    finally:
-        if old_device != dev:
-            model.to(old_device)
-        model.train(was_training)
-    return out
+    t = torch.from_numpy(xn)[None].to(dev).contiguous(memory_format=torch.channels_last)
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(bf16)):
+        shrinking = bool(shrink) and halo >= model.receptive_radius
+        if (shrinking or (bf16 and (FP32_FIRST or FP32_HEAD))) and _shrinkable(model):
+            border = (er0 == 0, er1 == H, ec0 == 0, ec1 == W) if shrinking else (True,) * 4
+            y, (g0, g1) = _forward_shrinking(model, t, border, (origin[0] + er0, origin[1] + ec0))
+            y = y[0, :, r0 - er0 - g0:r1 - er0 - g0, c0 - ec0 - g1:c1 - ec0 - g1]
+        else:
+            y = model(t, (origin[0] + er0, origin[1] + ec0)) if model.location is not None else model(t)
+            y = y[0, :, r0 - er0:r1 - er0, c0 - ec0:c1 - ec0]
+    return y.float().cpu().numpy()
 
 
 FP32_FIRST = True

@@ -9,22 +9,14 @@ File layout (a torch zip archive, written atomically)::
 Loading uses ``torch.load(..., weights_only=True)`` only, so a crafted file cannot execute anything: the
 restricted unpickler refuses every global that is not a tensor or a plain container.
 
-The model card (a JSON object) carries everything needed to use the weights:
-
-* ``architecture``: ``{"class": "DownscaleCNN", "kwargs": {...}}`` (the network is rebuilt from these);
-* ``inputs`` / ``outputs``: ``[{"name", "units", "role"}]`` in band order;
-* ``normalisation``: ``{"inputs": {"mean": [...], "std": [...]}, "outputs": {"mean": [...], "std": [...]}}``
-  (physical = normalised * std + mean, one value per band);
-* ``mask_channels``: the input bands whose validity makes an output pixel valid (optional; default the
-  first ``out_channels`` bands);
-* ``training``, ``validation``: how the weights were made and how good they are;
-* ``code_version``: the smapdown version that wrote the file.
+The model card is a :class:`~smapdown.model.card.ModelCard` (built, validated and serialised in
+model/card.py; re-exported here). Saving goes through ``ModelCard.to_json``, loading through
+``ModelCard.from_dict``, so a file written by any path (training, a script re-saving a card) is consistent.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import pickle
 import re
@@ -35,18 +27,14 @@ import torch
 
 from ..core.atomic import atomic_output
 from ..core.errors import InputError
-from ..core.physical import plausible_normalisation
+from .card import REQUIRED_CARD_FIELDS, Band, Location, ModelCard, ModelError, Normalisation, metric_output_names
 from .network import DownscaleCNN, resolve_device
+
+__all__ = ["Band", "Location", "ModelCard", "ModelError", "Normalisation", "REQUIRED_CARD_FIELDS", "code_version",
+           "load_model", "metric_output_names", "read_card", "read_payload", "save_model", "write_card_json"]
 
 FORMAT = "smapdown-model"
 FORMAT_VERSION = 1
-REQUIRED_CARD_FIELDS = ("architecture", "inputs", "outputs", "normalisation", "training", "validation",
-                        "code_version")
-
-
-class ModelError(InputError):
-    """A model file that cannot be used: unreadable, not ours, unsafe, or its card and weights disagree."""
-
 
 def code_version() -> str:
     """The plugin version from metadata.txt (recorded in model cards), or "unknown"."""
@@ -66,99 +54,33 @@ def _atomic_write(path: Path, write) -> None:
         write(Path(tmp))
 
 
-def validate_card(card: dict, where: str = "the model card") -> None:
-    """Check the card's fields and their consistency; :class:`ModelError` naming ``where`` if not."""
-    if not isinstance(card, dict):
-        raise ModelError(f"{where}: the model card is not a JSON object.")
-    missing = [k for k in REQUIRED_CARD_FIELDS if k not in card]
-    if missing:
-        raise ModelError(f"{where}: the model card lacks the field(s) {', '.join(missing)}.")
-    arch = card["architecture"]
-    if not isinstance(arch, dict) or arch.get("class") != "DownscaleCNN" or not isinstance(
-            arch.get("kwargs"), dict):
-        raise ModelError(f"{where}: the card's architecture must be "
-                         f"{{'class': 'DownscaleCNN', 'kwargs': {{...}}}}, got {arch!r}.")
-    kw = arch["kwargs"]
-    n_in, n_out = kw.get("in_channels", 2), kw.get("out_channels", 2)
-    for key, n in (("inputs", n_in), ("outputs", n_out)):
-        bands = card[key]
-        if not isinstance(bands, list) or len(bands) != n or not all(
-                isinstance(b, dict) and "name" in b for b in bands):
-            raise ModelError(f"{where}: the card lists {len(bands) if isinstance(bands, list) else '?'} "
-                             f"{key} but the network has {n}; each needs at least a 'name'.")
-    norm = card["normalisation"]
-    for key, n in (("inputs", n_in), ("outputs", n_out)):
-        part = norm.get(key) if isinstance(norm, dict) else None
-        if not isinstance(part, dict):
-            raise ModelError(f"{where}: the card's normalisation lacks '{key}'.")
-        for stat in ("mean", "std"):
-            vals = part.get(stat)
-            if (not isinstance(vals, list) or len(vals) != n
-                    or not all(isinstance(v, int | float) and math.isfinite(v) for v in vals)):
-                raise ModelError(f"{where}: normalisation {key}.{stat} must be {n} finite numbers, "
-                                 f"got {vals!r}.")
-        if any(v <= 0 for v in part["std"]):
-            raise ModelError(f"{where}: normalisation {key}.std must be positive, got {part['std']!r}.")
-        for band, mean, std in zip(card[key], part["mean"], part["std"], strict=True):
-            why = plausible_normalisation(str(band.get("name", "")), float(mean), float(std))
-            if why:
-                raise ModelError(f"{where}: implausible normalisation of {key[:-1]} band {band.get('name')!r}: "
-                                 f"{why}; the card was damaged or edited, the model cannot be used.")
-    for name, limit in _KWARG_LIMITS.items():
-        v = kw.get(name)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= limit):
-            raise ModelError(f"{where}: the card's architecture {name}={v!r} is not an integer in 1..{limit}.")
-    shape = kw.get("location_shape")
-    if shape is not None and (not isinstance(shape, list) or len(shape) != 2 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= _MAX_LOCATION_SIDE for v in shape)):
-        raise ModelError(f"{where}: the card's location_shape must be [rows, cols] of 1..{_MAX_LOCATION_SIDE}, "
-                         f"got {shape!r}.")
-    if card.get("input_upsampling", "bicubic") not in ("bicubic", "nearest"):
-        raise ModelError(f"{where}: input_upsampling must be 'bicubic' or 'nearest', got "
-                         f"{card.get('input_upsampling')!r}.")
-    mask = card.get("mask_channels")
-    if mask is not None and (not isinstance(mask, list) or not mask
-                             or not all(isinstance(i, int) and 0 <= i < n_in for i in mask)):
-        raise ModelError(f"{where}: mask_channels must list input band indices below {n_in}, got {mask!r}.")
-
-
-# plausible sizes of a DownscaleCNN (the poster's is 64 features, 7 groups, 2 in / 2 out)
-_KWARG_LIMITS = {"in_channels": 64, "out_channels": 16, "features": 1024, "groups": 64, "layers_per_group": 16,
-                 "dilation": 64}
-_MAX_LOCATION_SIDE = 14616  # rows of the global M01 grid
-
-
-def save_model(path: str | os.PathLike, model: DownscaleCNN, card: dict) -> None:
+def save_model(path: str | os.PathLike, model: DownscaleCNN, card: ModelCard | dict) -> None:
     """Write weights and card to one ``.pt`` file atomically (temporary file, then rename).
 
-    The card's ``architecture`` is filled from the model when absent; when present it must match it.
+    The card's architecture must be the model's (:class:`ModelError` if not). A plain dict is accepted as a
+    card in the making: its ``architecture`` and ``code_version`` are filled when absent, then it is read by
+    :meth:`ModelCard.from_dict` like a file's card.
     """
     path = Path(path)
-    card = dict(card)
+    if not isinstance(card, ModelCard):
+        d = dict(card)
+        d.setdefault("architecture", {"class": type(model).__name__, "kwargs": dict(model.config)})
+        d.setdefault("code_version", code_version())
+        card = ModelCard.from_dict(d, str(path))
     arch = {"class": type(model).__name__, "kwargs": dict(model.config)}
-    if "architecture" not in card:
-        card["architecture"] = arch
-    elif card["architecture"] != arch:
-        raise ModelError(f"{path}: the card's architecture {card['architecture']!r} does not describe "
+    if card.architecture != arch:
+        raise ModelError(f"{path}: the card's architecture {card.architecture!r} does not describe "
                          f"the model being saved ({arch!r}).")
-    card.setdefault("code_version", code_version())
-    validate_card(card, str(path))
-    try:
-        card_json = json.dumps(card, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: the model card is not plain JSON ({exc}).") from None
+    card_json = card.to_json()
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "card": card_json, "state_dict": state}
     _atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
-def write_card_json(path: str | os.PathLike, card: dict) -> None:
-    """Write the card as indented, human-readable JSON (e.g. beside the model as ``name.card.json``)."""
+def write_card_json(path: str | os.PathLike, card: ModelCard) -> None:
+    """Write the card as indented, human-readable JSON (e.g. beside the model as ``name.json``)."""
     path = Path(path)
-    try:
-        text = json.dumps(card, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: the model card is not plain JSON ({exc}).") from None
+    text = card.to_json(indent=2) + "\n"
     _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
@@ -239,10 +161,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def build_model(card: dict, where: str) -> DownscaleCNN:
+def build_model(card: ModelCard, where: str) -> DownscaleCNN:
     """A fresh network from the card's architecture kwargs (:class:`ModelError` if they are not accepted)."""
     try:
-        return DownscaleCNN(**card["architecture"]["kwargs"])
+        return DownscaleCNN(**card.architecture["kwargs"])
     except (TypeError, InputError) as exc:
         raise ModelError(f"{where}: the card's architecture kwargs cannot build a DownscaleCNN "
                          f"({exc}).") from None
@@ -282,22 +204,21 @@ def check_shapes(model: DownscaleCNN, state: object, where: str) -> None:
         raise ModelError(f"{where}: the weights do not match the card's architecture: {'; '.join(parts)}.")
 
 
-def read_card(path: str | os.PathLike) -> dict:
+def read_card(path: str | os.PathLike) -> ModelCard:
     """The validated model card of a model file, without building the network."""
     where = f"Model file {Path(path)}"
     return _card_of(read_payload(path), where)
 
 
-def _card_of(payload: dict, where: str) -> dict:
+def _card_of(payload: dict, where: str) -> ModelCard:
     try:
         card = json.loads(payload.get("card"))
     except (TypeError, ValueError) as exc:
         raise ModelError(f"{where}: its model card is not valid JSON ({exc}).") from None
-    validate_card(card, where)
-    return card
+    return ModelCard.from_dict(card, where)
 
 
-def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[DownscaleCNN, dict]:
+def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[DownscaleCNN, ModelCard]:
     """Load a model file safely; return the network (eval mode, on ``device``) and its card.
 
     Raises :class:`ModelError` (an :class:`InputError`) with a sentence naming the file when the file is

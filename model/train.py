@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime
 import json
 import math
@@ -61,8 +62,9 @@ import torch
 
 from ..core.errors import Canceled, InputError, SmapdownError
 from ..core.feedback import SILENT, Feedback
+from .card import REQUIRED_CARD_FIELDS, Band, ModelCard, ModelError, Normalisation
 from .inference import fixed_threads, predict_tiled, upsample_bicubic
-from .io import REQUIRED_CARD_FIELDS, ModelError, _atomic_write, code_version, load_state, read_payload
+from .io import _atomic_write, code_version, load_state, read_payload
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
 CHECKPOINT_FORMAT = "smapdown-checkpoint"
@@ -195,7 +197,7 @@ class TrainResult:
     """What :func:`train` returns: the CPU model in eval mode, its card, per-epoch history."""
 
     model: DownscaleCNN
-    card: dict
+    card: ModelCard
     history: list[dict]
     canceled: bool
 
@@ -289,7 +291,7 @@ class _CancelOnly(Feedback):
         return self.outer.canceled()
 
 
-def _validate(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.device, tile: int,
+def _validate(model: DownscaleCNN, card: ModelCard, val: TrainingData, device: torch.device, tile: int,
               feedback: Feedback, bf16: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Whole-image MAE per output band (physical units) of the CNN and of the residual input.
 
@@ -320,45 +322,44 @@ def _fmt(names: list[str], units: list[str], values: list[float | None]) -> str:
                      for n, u, v in zip(names, units, values, strict=True))
 
 
-def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, norm: dict,
-               mask: list[int]) -> dict:
+def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, norm: tuple[Normalisation, Normalisation],
+               mask: list[int], card_extra: dict) -> ModelCard:
+    """The card of the network being trained (training and validation records are added when it is done);
+    ``card_extra`` (the caller's training provenance, location, other keys) is validated here, before training."""
     k = model.out_channels
     roles = ["residual" if config.residual and i < k else "predictor" for i in range(len(data.input_names))]
-    return {
-        "architecture": {"class": "DownscaleCNN", "kwargs": dict(model.config)},
-        "inputs": [{"name": n, "units": u, "role": r}
-                   for n, u, r in zip(data.input_names, data.input_units, roles, strict=True)],
-        "outputs": [{"name": n, "units": u, "role": "target"}
-                    for n, u in zip(data.output_names, data.output_units, strict=True)],
-        "normalisation": norm,
-        "mask_channels": mask,
-        "input_upsampling": data.upsampling,
-        "training": {},
-        "validation": {},
-        "code_version": code_version(),
-    }
+    extra = dict(card_extra)
+    loc = extra.pop("location", None)
+    return ModelCard.for_network(
+        model.config,
+        inputs=[Band(n, u, r) for n, u, r in zip(data.input_names, data.input_units, roles, strict=True)],
+        outputs=[Band(n, u, "target") for n, u in zip(data.output_names, data.output_units, strict=True)],
+        input_norm=norm[0], output_norm=norm[1], code_version=code_version(), mask_channels=mask,
+        input_upsampling=data.upsampling, location=loc, training=extra.pop("training", None),
+        validation=extra.pop("validation", None), extra=extra)
 
 
-def _read_checkpoint(path: Path, card: dict) -> dict:
-    """A checkpoint payload whose architecture matches ``card`` (:class:`ModelError` if it does not)."""
+def _read_checkpoint(path: Path, card: ModelCard) -> tuple[dict, ModelCard]:
+    """A checkpoint payload whose architecture and inputs match ``card``, and its card (:class:`ModelError`
+    if it does not match)."""
     payload = read_payload(path, CHECKPOINT_FORMAT)
     try:
-        ck_card = json.loads(payload["card"])
-        epoch = int(payload["epoch"])
+        ck_card = ModelCard.from_dict(json.loads(payload["card"]), f"Checkpoint {path}")
+        payload["epoch"] = int(payload["epoch"])
         missing = [k for k in ("state_dict", "optimizer", "history") if k not in payload]
-        missing += [k for k in ("architecture", "normalisation", "inputs") if k not in ck_card]
+    except ModelError as exc:
+        raise ModelError(f"{exc} Delete it to start afresh.") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"Checkpoint {path} is incomplete ({exc!r}); delete it to start afresh.") from None
     if missing:
         raise ModelError(f"Checkpoint {path} lacks {', '.join(missing)}; delete it to start afresh.")
-    if ck_card["architecture"] != card["architecture"]:
-        raise ModelError(f"Checkpoint {path} holds a {ck_card['architecture']['kwargs']} network, but "
-                         f"this run builds {card['architecture']['kwargs']}; use another checkpoint file.")
-    if [b["name"] for b in ck_card["inputs"]] != [b["name"] for b in card["inputs"]]:
+    if ck_card.architecture != card.architecture:
+        raise ModelError(f"Checkpoint {path} holds a {ck_card.architecture['kwargs']} network, but "
+                         f"this run builds {card.architecture['kwargs']}; use another checkpoint file.")
+    if ck_card.input_names != card.input_names:
         raise ModelError(f"Checkpoint {path} was trained on other input bands "
-                         f"({[b['name'] for b in ck_card['inputs']]}); use another checkpoint file.")
-    payload["card"], payload["epoch"] = ck_card, epoch
-    return payload
+                         f"({ck_card.input_names}); use another checkpoint file.")
+    return payload, ck_card
 
 
 def _any_rank(flag: bool, world: int) -> bool:
@@ -385,7 +386,7 @@ def _diverged(epoch: int, batch: int, ck_path: Path | None, history: list[dict])
                             "rate, bf16 off, or check the inputs for extreme values.")
 
 
-def _validate_shared(model: DownscaleCNN, card: dict, val: TrainingData, device: torch.device, tile: int,
+def _validate_shared(model: DownscaleCNN, card: ModelCard, val: TrainingData, device: torch.device, tile: int,
                      feedback: Feedback, bf16: bool, rank: int, world: int
                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """:func:`_validate` with the validation days shared out between the processes of a DDP job."""
@@ -416,51 +417,21 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
     and progress per batch. Cancelling returns the model of the last finished epoch with
     ``canceled=True``; cancelling before the first epoch finished raises :class:`Canceled`. With
     ``config.checkpoint`` the state is saved after every epoch and a run resumes from an existing file.
+    ``card_extra``: what the caller adds to the card: ``training`` (provenance of the data: case, grid, data,
+    regions...), ``validation``, ``location`` (a :class:`~smapdown.model.card.Location`, for location-specific
+    models) and any other top-level key; checked before training starts.
     """
     fb = feedback or SILENT
     t_start = time.perf_counter()
+    mask, card_extra = _check_arguments(data, val, config, card_extra, fb)
+    dev, threads = _device_and_threads(config)
     n_in, n_out = data.inputs.shape[1], data.targets.shape[1]
-    if val is not None and (val.inputs.shape[1:2] != data.inputs.shape[1:2]
-                            or val.targets.shape[1:2] != data.targets.shape[1:2]):
-        raise InputError(f"Validation data has {val.inputs.shape[1]} input / {val.targets.shape[1]} output "
-                         f"bands, training data {n_in} / {n_out}.")
-    if config.epochs < 1 or config.batch_size < 1 or config.patches_per_epoch < 1 or config.patch < 1:
-        raise InputError("epochs, batch_size, patches_per_epoch and patch must all be positive.")
-    if not 0.0 < config.min_valid_fraction <= 1.0:
-        raise InputError(f"min_valid_fraction must be in (0, 1], got {config.min_valid_fraction}.")
-    mask = list(config.mask_channels) if config.mask_channels else list(range(min(n_out, n_in)))
-    if not all(0 <= i < n_in for i in mask):
-        raise InputError(f"mask_channels {mask} must be input band indices below {n_in}.")
-    if config.residual and data.input_units[:n_out] != data.output_units:
-        fb.info(f"Note: residual bands {data.input_names[:n_out]} ({data.input_units[:n_out]}) are added to "
-                f"outputs {data.output_names} ({data.output_units}); check they are the same quantities.")
-    card_extra = dict(card_extra or {})
-    clash = [k for k in card_extra if k in REQUIRED_CARD_FIELDS and k not in ("training", "validation")]
-    clash += [k for k in ("mask_channels",) if k in card_extra]
-    if clash:
-        raise InputError(f"card_extra may not set {', '.join(clash)}: train() computes them.")
-
-    dev = resolve_device(config.device)
-    _, world_env, local_world = distributed_env()
-    if world_env > 1 and dev.type == "cuda" and dev.index is None:  # one GPU per process
-        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0") or 0) % max(torch.cuda.device_count(), 1))
-    if config.bf16 and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise InputError(f"bf16 training was requested but the GPU {dev} does not support bfloat16; "
-                         "train with bf16 off.")
-    if dev.type == "cpu" and local_world > 1:  # processes on one machine share its cores
-        threads = max(1, use_all_cores() // local_world)
-    else:
-        threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
-    if world_env > 1 and config.batch_size < world_env:
-        raise InputError(f"batch_size {config.batch_size} is below the {world_env} processes of this torchrun "
-                         "job: each needs at least one patch per batch")
-
     in_mean, in_std = _band_stats(data.inputs, data.input_names)
     if config.residual:
         out_mean, out_std = in_mean[:n_out], in_std[:n_out]
     else:
         out_mean, out_std = _band_stats(data.targets, data.output_names)
-    norm = {"inputs": {"mean": in_mean, "std": in_std}, "outputs": {"mean": out_mean, "std": out_std}}
+    norm = (Normalisation(tuple(in_mean), tuple(in_std)), Normalisation(tuple(out_mean), tuple(out_std)))
 
     _, _, H, W = data.inputs.shape
     p = min(config.patch, H, W)
@@ -482,23 +453,133 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
                                  groups=config.groups, layers_per_group=config.layers_per_group,
                                  dilation=config.dilation, residual=config.residual,
                                  location_shape=tuple(data.inputs.shape[2:]) if config.location else None)
-            card = _base_card(data, config, model, norm, mask)
+            card = _base_card(data, config, model, norm, mask, card_extra)
             with fixed_threads(threads) if dev.type == "cpu" else contextlib.nullcontext():
-                return _run(model, card, data, val, config, fb, dev, threads, origins, p, card_extra, t_start)
+                return _run(model, card, data, val, config, fb, dev, threads, origins, p, t_start)
     finally:
         torch.use_deterministic_algorithms(det_before, warn_only=det_warn)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_before
 
 
-def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData | None, config: TrainConfig,
-         fb: Feedback, dev: torch.device, threads: int, origins: np.ndarray, p: int, card_extra: dict,
-         t_start: float) -> TrainResult:
+def _check_arguments(data: TrainingData, val: TrainingData | None, config: TrainConfig, card_extra: dict | None,
+                     fb: Feedback) -> tuple[list[int], dict]:
+    """:func:`train`'s arguments checked (InputError naming the problem): the mask bands and card_extra."""
+    n_in, n_out = data.inputs.shape[1], data.targets.shape[1]
+    if val is not None and (val.inputs.shape[1:2] != data.inputs.shape[1:2]
+                            or val.targets.shape[1:2] != data.targets.shape[1:2]):
+        raise InputError(f"Validation data has {val.inputs.shape[1]} input / {val.targets.shape[1]} output "
+                         f"bands, training data {n_in} / {n_out}.")
+    if config.epochs < 1 or config.batch_size < 1 or config.patches_per_epoch < 1 or config.patch < 1:
+        raise InputError("epochs, batch_size, patches_per_epoch and patch must all be positive.")
+    if not 0.0 < config.min_valid_fraction <= 1.0:
+        raise InputError(f"min_valid_fraction must be in (0, 1], got {config.min_valid_fraction}.")
+    mask = list(config.mask_channels) if config.mask_channels else list(range(min(n_out, n_in)))
+    if not all(0 <= i < n_in for i in mask):
+        raise InputError(f"mask_channels {mask} must be input band indices below {n_in}.")
+    if config.residual and data.input_units[:n_out] != data.output_units:
+        fb.info(f"Note: residual bands {data.input_names[:n_out]} ({data.input_units[:n_out]}) are added to "
+                f"outputs {data.output_names} ({data.output_units}); check they are the same quantities.")
+    card_extra = dict(card_extra or {})
+    clash = [k for k in card_extra if k in REQUIRED_CARD_FIELDS and k not in ("training", "validation")]
+    clash += [k for k in ("mask_channels", "input_upsampling", "normalisation") if k in card_extra]
+    if clash:
+        raise InputError(f"card_extra may not set {', '.join(clash)}: train() computes them.")
+    return mask, card_extra
+
+
+def _device_and_threads(config: TrainConfig) -> tuple[torch.device, int]:
+    """The device of this process (one GPU per process under torchrun) and its torch thread count."""
+    dev = resolve_device(config.device)
+    _, world_env, local_world = distributed_env()
+    if world_env > 1 and dev.type == "cuda" and dev.index is None:  # one GPU per process
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0") or 0) % max(torch.cuda.device_count(), 1))
+    if config.bf16 and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InputError(f"bf16 training was requested but the GPU {dev} does not support bfloat16; "
+                         "train with bf16 off.")
+    if dev.type == "cpu" and local_world > 1:  # processes on one machine share its cores
+        threads = max(1, use_all_cores() // local_world)
+    else:
+        threads = use_all_cores() if dev.type == "cpu" else torch.get_num_threads()
+    if world_env > 1 and config.batch_size < world_env:
+        raise InputError(f"batch_size {config.batch_size} is below the {world_env} processes of this torchrun "
+                         "job: each needs at least one patch per batch")
+    return dev, threads
+
+
+@dataclass
+class _Run:
+    """What the epoch loop works with: the network (and its DDP wrapper), optimiser, data and state."""
+
+    model: DownscaleCNN
+    net: torch.nn.Module
+    card: ModelCard
+    data: TrainingData
+    val: TrainingData | None
+    config: TrainConfig
+    fb: Feedback
+    dev: torch.device
+    rank: int
+    world: int
+    origins: np.ndarray
+    p: int
+    opt: torch.optim.Optimizer
+    ck_path: Path | None
+    history: list[dict]
+    start_epoch: int = 0
+
+    @property
+    def kernels(self) -> list[torch.Tensor]:
+        return [m.weight for m in self.model.modules() if isinstance(m, torch.nn.Conv2d)]
+
+
+def _run(model: DownscaleCNN, card: ModelCard, data: TrainingData, val: TrainingData | None, config: TrainConfig,
+         fb: Feedback, dev: torch.device, threads: int, origins: np.ndarray, p: int, t_start: float) -> TrainResult:
     """The epoch loop of :func:`train` (model and card built, RNG seeded)."""
-    n_out = model.out_channels
-    mask = card["mask_channels"]
+    run = _prepare(model, card, data, val, config, fb, dev, origins, p)
+    last_state = _to_cpu(model.state_dict()) if run.start_epoch > 0 else None
+    canceled = False
+    for epoch in range(run.start_epoch, config.epochs):
+        t_epoch = time.perf_counter()
+        entry = _train_epoch(run, epoch)
+        if entry is None:
+            canceled = True
+            break
+        if val is not None:
+            try:
+                _validate_epoch(run, epoch, entry)
+            except Canceled:
+                canceled = True
+                break
+        entry["seconds"] = round(time.perf_counter() - t_epoch, 3)
+        run.history.append(entry)
+        _log_epoch(run, epoch, entry)
+        last_state = _to_cpu(model.state_dict())
+        if run.ck_path is not None and run.rank == 0:
+            ck_payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": epoch + 1,
+                          "card": run.card.to_json(), "config": json.dumps(asdict(config)),
+                          "state_dict": last_state, "optimizer": _to_cpu(run.opt.state_dict()),
+                          "history": copy.deepcopy(run.history)}
+            _atomic_write(run.ck_path, lambda tmp, pl=ck_payload: torch.save(pl, tmp))
+
+    if last_state is None:
+        raise Canceled("Training was cancelled before the first epoch finished; no model was produced.")
+    if canceled and not config.keep_partial:
+        raise Canceled(f"Training was cancelled after {len(run.history)} of {config.epochs} epochs; no model was "
+                       f"written (partial training was not asked for){_kept(run.ck_path, run.history)}.")
+    final = DownscaleCNN(**model.config)
+    final.load_state_dict(last_state, strict=True)
+    final.eval()
+    card = run.card.merged({"training": _training_record(run, canceled, threads, t_start),
+                            "validation": _validation_record(run)})
+    return TrainResult(model=final, card=card, history=run.history, canceled=canceled)
+
+
+def _prepare(model: DownscaleCNN, card: ModelCard, data: TrainingData, val: TrainingData | None,
+             config: TrainConfig, fb: Feedback, dev: torch.device, origins: np.ndarray, p: int) -> _Run:
+    """Join the process group, move the model, build the optimiser and resume from the checkpoint if any."""
     rank, world = _join_process_group(dev)
     model.to(dev, memory_format=torch.channels_last)
-    net = model
+    net: torch.nn.Module = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -507,161 +588,148 @@ def _run(model: DownscaleCNN, card: dict, data: TrainingData, val: TrainingData 
     if model.location is not None:
         groups.append({"params": [model.location], "lr": config.lr * config.location_lr_scale})
     opt = torch.optim.Adam(groups, lr=config.lr)
-    kernels = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-    history: list[dict] = []
-    start_epoch = 0
     ck_path = Path(config.checkpoint) if config.checkpoint else None
+    run = _Run(model, net, card, data, val, config, fb, dev, rank, world, origins, p, opt, ck_path, [])
     if ck_path is not None and ck_path.exists():
-        ck = _read_checkpoint(ck_path, card)
-        card["normalisation"] = ck["card"]["normalisation"]  # the weights were trained with these
+        ck, ck_card = _read_checkpoint(ck_path, card)
+        # the weights were trained with the checkpoint's normalisation
+        run.card = dataclasses.replace(card, input_norm=ck_card.input_norm, output_norm=ck_card.output_norm)
         load_state(model, ck["state_dict"], f"Checkpoint {ck_path}")
         try:
             opt.load_state_dict(ck["optimizer"])
         except (ValueError, KeyError, RuntimeError) as exc:
             raise ModelError(f"Checkpoint {ck_path}: its optimiser state does not fit ({exc}).") from None
-        history = list(ck["history"])
-        start_epoch = min(ck["epoch"], config.epochs)
+        run.history = list(ck["history"])
+        run.start_epoch = min(ck["epoch"], config.epochs)
         fb.info(f"Resuming from {ck_path} after epoch {ck['epoch']}.")
-    norm = card["normalisation"]
-    in_mean = np.asarray(norm["inputs"]["mean"], np.float32)
-    in_std = np.asarray(norm["inputs"]["std"], np.float32)
-    out_mean = np.asarray(norm["outputs"]["mean"], np.float32)
-    out_std = np.asarray(norm["outputs"]["std"], np.float32)
-    ostd_t = torch.tensor(out_std, dtype=torch.float64)
+    return run
 
+
+def _train_epoch(run: _Run, epoch: int) -> dict | None:
+    """One epoch of batches; its history entry (train MAE per band, physical units), None when cancelled."""
+    config, data, model, p, mask = run.config, run.data, run.model, run.p, run.card.valid_channels
+    in_mean, in_std, out_mean, out_std = run.card.stats()
     batches = math.ceil(config.patches_per_epoch / config.batch_size)
-    total = config.epochs * batches
-    last_state = _to_cpu(model.state_dict()) if start_epoch > 0 else None
-    canceled = False
-    names, units = data.output_names, data.output_units
+    rng = np.random.default_rng([config.seed, epoch])
+    pick = run.origins[rng.integers(0, len(run.origins), size=config.patches_per_epoch)]
+    # channels_last (NHWC) is oneDNN's fast layout for these convolutions (~1.1x fp32, ~1.4x bf16 per
+    # step on a CPU with AMX); re-applied every epoch (a no-op: predict_tiled leaves the weights as they are)
+    model.train().to(memory_format=torch.channels_last)
+    band_err = torch.zeros(model.out_channels, dtype=torch.float64)
+    band_cnt = torch.zeros(model.out_channels, dtype=torch.float64)
+    kernels = run.kernels
+    for b in range(batches):
+        if _any_rank(run.fb.canceled(), run.world):
+            return None
+        sel, scale = _share(run, pick[b * config.batch_size:(b + 1) * config.batch_size])
+        xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
+        ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
+        valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
+        x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(run.dev).contiguous(
+            memory_format=torch.channels_last)
+        y = torch.from_numpy(_normalise_batch(ys, out_mean, out_std)).to(run.dev)
+        m = torch.from_numpy(valid.astype(np.float32)).to(run.dev)
+        with torch.autocast(run.dev.type, dtype=torch.bfloat16, enabled=bool(config.bf16)):
+            # the residual add (and so the output) is fp32 under autocast; .float() covers residual=False
+            out = run.net(x, [(int(r), int(c)) for _, r, c in sel]) if model.location is not None else run.net(x)
+            err = (out.float() - y).abs() * m
+            loss = err.sum() / m.sum().clamp(min=1.0) if run.world == 1 else err.sum() * scale
+        if config.weight_decay:
+            loss = loss + config.weight_decay * sum((w * w).sum() for w in kernels)
+        if run.world == 1 and not torch.isfinite(loss):
+            raise _diverged(epoch, b, run.ck_path, run.history)
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if run.world > 1 and _any_rank(not bool(torch.isfinite(loss)), run.world):
+            raise _diverged(epoch, b, run.ck_path, run.history)
+        run.opt.step()
+        band_err += err.detach().sum(dim=(0, 2, 3)).double().cpu()
+        band_cnt += m.sum(dim=(0, 2, 3)).double().cpu()
+        run.fb.progress(100.0 * (epoch * batches + b + 1) / (config.epochs * batches))
+    if run.world > 1:
+        import torch.distributed as dist
 
-    for epoch in range(start_epoch, config.epochs):
-        t_epoch = time.perf_counter()
-        rng = np.random.default_rng([config.seed, epoch])
-        pick = origins[rng.integers(0, len(origins), size=config.patches_per_epoch)]
-        # channels_last (NHWC) is oneDNN's fast layout for these convolutions (~1.1x fp32, ~1.4x bf16 per
-        # step on a CPU with AMX); re-applied every epoch (a no-op: predict_tiled leaves the weights as they are)
-        model.train().to(memory_format=torch.channels_last)
-        band_err = torch.zeros(n_out, dtype=torch.float64)
-        band_cnt = torch.zeros(n_out, dtype=torch.float64)
-        for b in range(batches):
-            if _any_rank(fb.canceled(), world):
-                canceled = True
-                break
-            sel = pick[b * config.batch_size:(b + 1) * config.batch_size]
-            if world > 1:  # the whole batch's valid-pixel count scales every process's share of the loss
-                full = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
-                full_valid = np.isfinite(full) & np.all(np.isfinite(
-                    np.stack([data.inputs[d, mask, r:r + p, c:c + p] for d, r, c in sel])), axis=1)[:, None]
-                scale = world / max(float(full_valid.sum()), 1.0)
-                sel = sel[rank::world]
-            xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
-            ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
-            valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
-            x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(dev).contiguous(
-                memory_format=torch.channels_last)
-            y = torch.from_numpy(_normalise_batch(ys, out_mean, out_std)).to(dev)
-            m = torch.from_numpy(valid.astype(np.float32)).to(dev)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(config.bf16)):
-                # the residual add (and so the output) is fp32 under autocast; .float() covers residual=False
-                out = net(x, [(int(r), int(c)) for _, r, c in sel]) if model.location is not None else net(x)
-                err = (out.float() - y).abs() * m
-                loss = err.sum() / m.sum().clamp(min=1.0) if world == 1 else err.sum() * scale
-            if config.weight_decay:
-                loss = loss + config.weight_decay * sum((w * w).sum() for w in kernels)
-            if world == 1 and not torch.isfinite(loss):
-                raise _diverged(epoch, b, ck_path, history)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if world > 1 and _any_rank(not bool(torch.isfinite(loss)), world):
-                raise _diverged(epoch, b, ck_path, history)
-            opt.step()
-            band_err += err.detach().sum(dim=(0, 2, 3)).double().cpu()
-            band_cnt += m.sum(dim=(0, 2, 3)).double().cpu()
-            fb.progress(100.0 * (epoch * batches + b + 1) / total)
-        if canceled:
-            break
-        if world > 1:
-            import torch.distributed as dist
+        dist.all_reduce(band_err)
+        dist.all_reduce(band_cnt)
+    ostd_t = torch.tensor(out_std, dtype=torch.float64)
+    train_mae = torch.where(band_cnt > 0, band_err / band_cnt.clamp(min=1.0) * ostd_t, torch.nan).tolist()
+    return {"epoch": epoch + 1,
+            "train_mae": {n: _clean(v) for n, v in zip(data.output_names, train_mae, strict=True)},
+            "val_mae": None, "val_mae_baseline": None, "val_pixels": None}
 
-            dist.all_reduce(band_err)
-            dist.all_reduce(band_cnt)
-        train_mae = torch.where(band_cnt > 0, band_err / band_cnt.clamp(min=1.0) * ostd_t,
-                                torch.nan).tolist()
-        entry: dict = {"epoch": epoch + 1,
-                       "train_mae": {n: _clean(v) for n, v in zip(names, train_mae, strict=True)},
-                       "val_mae": None, "val_mae_baseline": None, "val_pixels": None}
-        if val is not None:
-            try:
-                v_mae, v_base, v_cnt = _validate_shared(model, card, val, dev, config.val_tile, fb, config.bf16,
-                                                        rank, world)
-            except Canceled:
-                canceled = True
-                break
-            if not np.isfinite(v_mae).any():
-                if not all(bool(torch.isfinite(t).all()) for t in model.parameters()):
-                    raise DivergedError(
-                        f"Training diverged: the weights are not finite after epoch {epoch + 1}, so there is no "
-                        f"finite validation score; no model was written{_kept(ck_path, history)}. Try a lower "
-                        "learning rate or bf16 off.")
-                raise DivergedError(
-                    f"No finite validation score after epoch {epoch + 1}: no validation pixel has both a valid "
-                    f"target and a finite prediction ({len(val.dates)} validation days); no model was written"
-                    f"{_kept(ck_path, history)}. Check the validation days' files or choose other ones.")
-            entry["val_mae"] = {n: _clean(v) for n, v in zip(names, v_mae, strict=True)}
-            entry["val_pixels"] = {n: int(c) for n, c in zip(names, v_cnt, strict=True)}
-            if v_base is not None:
-                entry["val_mae_baseline"] = {n: _clean(v) for n, v in zip(names, v_base, strict=True)}
-        entry["seconds"] = round(time.perf_counter() - t_epoch, 3)
-        history.append(entry)
-        line = (f"epoch {epoch + 1}/{config.epochs}: "
-                f"train MAE {_fmt(names, units, list(entry['train_mae'].values()))}")
-        if entry["val_mae"] is not None:
-            line += f"; validation MAE {_fmt(names, units, list(entry['val_mae'].values()))}"
-        if entry["val_mae_baseline"] is not None:
-            line += f" (bicubic {_fmt(names, units, list(entry['val_mae_baseline'].values()))})"
-        fb.info(line + f" [{entry['seconds']:.1f} s on {dev}]")
-        last_state = _to_cpu(model.state_dict())
-        if ck_path is not None and rank == 0:
-            ck_payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": epoch + 1,
-                          "card": json.dumps(card), "config": json.dumps(asdict(config)),
-                          "state_dict": last_state, "optimizer": _to_cpu(opt.state_dict()),
-                          "history": copy.deepcopy(history)}
-            _atomic_write(ck_path, lambda tmp, pl=ck_payload: torch.save(pl, tmp))
 
-    if last_state is None:
-        raise Canceled("Training was cancelled before the first epoch finished; no model was produced.")
-    if canceled and not config.keep_partial:
-        raise Canceled(f"Training was cancelled after {len(history)} of {config.epochs} epochs; no model was "
-                       f"written (partial training was not asked for){_kept(ck_path, history)}.")
-    final = DownscaleCNN(**model.config)
-    final.load_state_dict(last_state, strict=True)
-    final.eval()
+def _share(run: _Run, sel: np.ndarray) -> tuple[np.ndarray, float]:
+    """This process's share ``sel[rank::world]`` of a batch, and the scale of its loss sum so that the averaged
+    gradient is the whole batch's (its valid-pixel count); (sel, 1.0) on one process."""
+    if run.world <= 1:
+        return sel, 1.0
+    data, p, mask = run.data, run.p, run.card.valid_channels
+    full = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
+    full_valid = np.isfinite(full) & np.all(np.isfinite(
+        np.stack([data.inputs[d, mask, r:r + p, c:c + p] for d, r, c in sel])), axis=1)[:, None]
+    return sel[run.rank::run.world], run.world / max(float(full_valid.sum()), 1.0)
 
-    last = history[-1] if history else {}
-    training = {
+
+def _validate_epoch(run: _Run, epoch: int, entry: dict) -> None:
+    """Whole-image validation after an epoch into ``entry``; :class:`DivergedError` when no score is finite."""
+    val, names = run.val, run.data.output_names
+    v_mae, v_base, v_cnt = _validate_shared(run.model, run.card, val, run.dev, run.config.val_tile, run.fb,
+                                            run.config.bf16, run.rank, run.world)
+    if not np.isfinite(v_mae).any():
+        if not all(bool(torch.isfinite(t).all()) for t in run.model.parameters()):
+            raise DivergedError(
+                f"Training diverged: the weights are not finite after epoch {epoch + 1}, so there is no "
+                f"finite validation score; no model was written{_kept(run.ck_path, run.history)}. Try a lower "
+                "learning rate or bf16 off.")
+        raise DivergedError(
+            f"No finite validation score after epoch {epoch + 1}: no validation pixel has both a valid "
+            f"target and a finite prediction ({len(val.dates)} validation days); no model was written"
+            f"{_kept(run.ck_path, run.history)}. Check the validation days' files or choose other ones.")
+    entry["val_mae"] = {n: _clean(v) for n, v in zip(names, v_mae, strict=True)}
+    entry["val_pixels"] = {n: int(c) for n, c in zip(names, v_cnt, strict=True)}
+    if v_base is not None:
+        entry["val_mae_baseline"] = {n: _clean(v) for n, v in zip(names, v_base, strict=True)}
+
+
+def _log_epoch(run: _Run, epoch: int, entry: dict) -> None:
+    names, units = run.data.output_names, run.data.output_units
+    line = (f"epoch {epoch + 1}/{run.config.epochs}: "
+            f"train MAE {_fmt(names, units, list(entry['train_mae'].values()))}")
+    if entry["val_mae"] is not None:
+        line += f"; validation MAE {_fmt(names, units, list(entry['val_mae'].values()))}"
+    if entry["val_mae_baseline"] is not None:
+        line += f" (bicubic {_fmt(names, units, list(entry['val_mae_baseline'].values()))})"
+    run.fb.info(line + f" [{entry['seconds']:.1f} s on {run.dev}]")
+
+
+def _training_record(run: _Run, canceled: bool, threads: int, t_start: float) -> dict:
+    """The recipe, as the card's ``training`` records it (merged over the caller's provenance)."""
+    config, data = run.config, run.data
+    last = run.history[-1] if run.history else {}
+    return {
         "optimizer": "Adam", "lr": config.lr, "loss": "mean absolute error in normalised units, valid pixels",
         "l2": {"weight_decay": config.weight_decay,
                "form": "explicit penalty weight_decay * sum(w**2) over conv kernels (biases excluded)"},
-        "epochs": config.epochs, "epochs_done": len(history), "canceled": canceled,
-        "batch_size": config.batch_size, "patch": p, "patches_per_epoch": config.patches_per_epoch,
+        "epochs": config.epochs, "epochs_done": len(run.history), "canceled": canceled,
+        "batch_size": config.batch_size, "patch": run.p, "patches_per_epoch": config.patches_per_epoch,
         "min_valid_fraction": config.min_valid_fraction, "seed": config.seed,
         "precision": "bf16-autocast" if config.bf16 else "fp32",
-        "device": str(dev), "threads": threads, "torch_version": torch.__version__,
+        "device": str(run.dev), "threads": threads, "torch_version": torch.__version__,
         "days": int(data.inputs.shape[0]), "first_date": str(min(data.dates)),
         "last_date": str(max(data.dates)),
         "train_mae": last.get("train_mae"), "seconds": round(time.perf_counter() - t_start, 1),
         "host_cpus": os.cpu_count(),
     }
-    if val is not None:
-        validation = {"days": int(val.inputs.shape[0]), "first_date": str(min(val.dates)),
-                      "last_date": str(max(val.dates)), "mae": last.get("val_mae"),
-                      "mae_baseline": last.get("val_mae_baseline"), "pixels": last.get("val_pixels"),
-                      "method": "whole validation images (tiled inference), split by date",
-                      "baseline": "bicubic upsampling of the 36 km input" if model.residual else None}
-    else:
-        validation = {"days": 0, "note": "no validation set was given"}
-    card["training"] = {**card_extra.pop("training", {}), **training}
-    card["validation"] = {**card_extra.pop("validation", {}), **validation}
-    card.update(card_extra)
-    return TrainResult(model=final, card=card, history=history, canceled=canceled)
+
+
+def _validation_record(run: _Run) -> dict:
+    """The last epoch's validation, as the card's ``validation`` records it."""
+    val = run.val
+    if val is None:
+        return {"days": 0, "note": "no validation set was given"}
+    last = run.history[-1] if run.history else {}
+    return {"days": int(val.inputs.shape[0]), "first_date": str(min(val.dates)),
+            "last_date": str(max(val.dates)), "mae": last.get("val_mae"),
+            "mae_baseline": last.get("val_mae_baseline"), "pixels": last.get("val_pixels"),
+            "method": "whole validation images (tiled inference), split by date",
+            "baseline": "bicubic upsampling of the 36 km input" if run.model.residual else None}

@@ -569,7 +569,7 @@ def static_models(inputs, tmp_path_factory):
         with torch.no_grad():
             net.load_state_dict({k: v if v.shape == net.state_dict()[k].shape else
                                  torch.zeros_like(net.state_dict()[k]) for k, v in model.state_dict().items()})
-        card = json.loads(json.dumps(card))
+        card = card.to_dict()
         card.pop("architecture")
         card["inputs"] += [{"name": n, "units": "1"} for n in STATIC_BANDS]
         for stat, v in (("mean", 0.3), ("std", 0.2)):

@@ -8,17 +8,16 @@ import pytest
 import torch
 
 from smapdown.model import inference
+from smapdown.model.io import Band, ModelCard, Normalisation
 from smapdown.model.network import DownscaleCNN
 
 
-def _card(net: DownscaleCNN) -> dict:
+def _card(net: DownscaleCNN) -> ModelCard:
     n_in, n_out = net.in_channels, net.out_channels
-    mean, std = [250.0, 200.0, 0.0][:n_in], [15.0, 20.0, 1.0][:n_in]
-    return {"architecture": {"class": "DownscaleCNN", "kwargs": dict(net.config)},
-            "inputs": [{"name": f"b{i}"} for i in range(n_in)], "outputs": [{"name": f"o{i}"} for i in range(n_out)],
-            "normalisation": {"inputs": {"mean": mean, "std": std},
-                              "outputs": {"mean": mean[:n_out], "std": std[:n_out]}},
-            "training": {}, "validation": {}, "code_version": "test"}
+    mean, std = (250.0, 200.0, 0.0)[:n_in], (15.0, 20.0, 1.0)[:n_in]
+    return ModelCard.for_network(net.config, inputs=[Band(f"b{i}") for i in range(n_in)],
+                                 outputs=[Band(f"o{i}") for i in range(n_out)], input_norm=Normalisation(mean, std),
+                                 output_norm=Normalisation(mean[:n_out], std[:n_out]), code_version="test")
 
 
 def _coast(h: int, w: int, seed: int = 0) -> np.ndarray:

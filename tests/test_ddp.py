@@ -52,15 +52,18 @@ def test_two_processes_train_the_same_model_as_one(products, tmp_path):
     assert two.returncode == 0, two.stderr[-3000:]
     a, card_a = load_model(tmp_path / "one.pt")
     b, card_b = load_model(tmp_path / "two.pt")
-    assert card_a["training"]["processes"] == 1 and card_b["training"]["processes"] == 2
+    assert card_a.training.processes == 1 and card_b.training.processes == 2
+    # a location-specific model (the default): its window is the training grid's, as big as its static map
+    assert card_a.location == card_b.location and card_a.location_specific
+    assert [card_a.location.rows, card_a.location.cols] == list(a.config["location_shape"])
     sa, sb = a.state_dict(), b.state_dict()
     assert sa.keys() == sb.keys()
     diff = max(float((sa[k] - sb[k]).abs().max()) for k in sa)
     assert diff <= WEIGHT_TOLERANCE, diff
-    for band, mae in card_a["validation"]["mae"].items():
-        assert abs(mae - card_b["validation"]["mae"][band]) < 1e-4
+    for band, mae in card_a.validation.mae.items():
+        assert abs(mae - card_b.validation.mae[band]) < 1e-4
     # the 2-process run really trained: the weights moved from their initialisation like the 1-process ones
-    assert card_b["training"]["epochs_done"] == 2
+    assert card_b.training.epochs_done == 2
 
 
 def _tiny_data(days: int = 4) -> TrainingData:

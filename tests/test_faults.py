@@ -316,8 +316,7 @@ dates = [dt.date(2015, 4, 1) + dt.timedelta(days=i) for i in range(4)]
 data = TrainingData(x, y, dates, ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
 res = train(data, None, TrainConfig(epochs=int(sys.argv[3]), features=4, patches_per_epoch=16, patch=8,
                                     seed=int(sys.argv[2])))
-card = dict(res.card)
-card["training"] = {**card.get("training", {}), "run": sys.argv[4]}
+card = res.card.merged({"training": {"run": sys.argv[4]}})
 save_model(sys.argv[1], res.model, card)
 print("done", flush=True)
 '''

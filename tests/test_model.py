@@ -29,6 +29,7 @@ from smapdown.model import (
     upsample_bicubic,
     write_card_json,
 )
+from smapdown.model.io import Band, ModelCard, Normalisation
 from smapdown.model.network import DualConv
 
 TINY = dict(features=8, groups=2)
@@ -54,19 +55,16 @@ def synth(n_days: int = 10, size: int = 48, seed: int = 0) -> TrainingData:
                         ["tbv", "tbh"], ["K", "K", "m"], ["K", "K"])
 
 
-def tiny_card(model: DownscaleCNN, rng: np.random.Generator | None = None) -> dict:
+def tiny_card(model: DownscaleCNN, rng: np.random.Generator | None = None) -> ModelCard:
     rng = rng or np.random.default_rng(1)
     n_in, n_out = model.in_channels, model.out_channels
-    in_mean = [float(v) for v in rng.uniform(100, 300, n_in)]
-    in_std = [float(v) for v in rng.uniform(5, 20, n_in)]
-    return {
-        "architecture": {"class": "DownscaleCNN", "kwargs": dict(model.config)},
-        "inputs": [{"name": f"in{i}", "units": "K", "role": "residual"} for i in range(n_in)],
-        "outputs": [{"name": f"out{i}", "units": "K", "role": "target"} for i in range(n_out)],
-        "normalisation": {"inputs": {"mean": in_mean, "std": in_std},
-                          "outputs": {"mean": in_mean[:n_out], "std": in_std[:n_out]}},
-        "training": {"note": "random weights"}, "validation": {}, "code_version": "test",
-    }
+    in_mean = tuple(float(v) for v in rng.uniform(100, 300, n_in))
+    in_std = tuple(float(v) for v in rng.uniform(5, 20, n_in))
+    return ModelCard.for_network(
+        model.config, inputs=[Band(f"in{i}", "K", "residual") for i in range(n_in)],
+        outputs=[Band(f"out{i}", "K", "target") for i in range(n_out)],
+        input_norm=Normalisation(in_mean, in_std), output_norm=Normalisation(in_mean[:n_out], in_std[:n_out]),
+        training={"note": "random weights"}, code_version="test")
 
 
 def random_net(**kw) -> DownscaleCNN:
@@ -147,7 +145,7 @@ def _write_payload(path, card, state, fmt="smapdown-model"):
 def test_card_and_weights_mismatch_raise_model_error(tmp_path):
     net = random_net()
     card = tiny_card(net)
-    bad = json.loads(json.dumps(card))
+    bad = card.to_dict()
     bad["architecture"]["kwargs"]["features"] = 16
     _write_payload(tmp_path / "wider.pt", bad, net.state_dict())
     with pytest.raises(ModelError, match=r"wider\.pt.*shape mismatch"):
@@ -155,14 +153,14 @@ def test_card_and_weights_mismatch_raise_model_error(tmp_path):
     state = dict(net.state_dict())
     state.pop("head.bias")
     state["extra.weight"] = torch.zeros(1)
-    _write_payload(tmp_path / "keys.pt", card, state)
+    _write_payload(tmp_path / "keys.pt", card.to_dict(), state)
     with pytest.raises(ModelError, match=r"keys\.pt.*missing 1 .*head\.bias.*unexpected"):
         load_model(tmp_path / "keys.pt")
-    nocard = {k: v for k, v in card.items() if k != "normalisation"}
+    nocard = {k: v for k, v in card.to_dict().items() if k != "normalisation"}
     _write_payload(tmp_path / "nocard.pt", nocard, net.state_dict())
     with pytest.raises(ModelError, match=r"nocard\.pt.*normalisation"):
         load_model(tmp_path / "nocard.pt")
-    _write_payload(tmp_path / "other.pt", card, net.state_dict(), fmt="something-else")
+    _write_payload(tmp_path / "other.pt", card.to_dict(), net.state_dict(), fmt="something-else")
     with pytest.raises(ModelError, match=r"other\.pt.*not a smapdown-model"):
         load_model(tmp_path / "other.pt")
     with pytest.raises(ModelError, match=r"absent\.pt"):
@@ -187,7 +185,7 @@ def test_crafted_pickle_is_refused_without_running_code(tmp_path):
     marker = tmp_path / "pwned"
     net = random_net()
     evil = tmp_path / "evil.pt"
-    torch.save({"format": "smapdown-model", "format_version": 1, "card": json.dumps(tiny_card(net)),
+    torch.save({"format": "smapdown-model", "format_version": 1, "card": tiny_card(net).to_json(),
                 "state_dict": net.state_dict(), "x": _Evil(marker)}, evil)
     legacy = tmp_path / "evil.pkl"
     with open(legacy, "wb") as f:
@@ -295,7 +293,7 @@ def test_upsample_nearest_repeats_cells_and_unknown_method_is_refused():
 
 def test_card_with_unknown_input_upsampling_is_refused(tmp_path):
     net = random_net()
-    card = tiny_card(net)
+    card = tiny_card(net).to_dict()
     card["input_upsampling"] = "lanczos"
     _write_payload(tmp_path / "up.pt", card, net.state_dict())
     with pytest.raises(ModelError, match=r"up\.pt.*input_upsampling"):
@@ -343,19 +341,20 @@ def test_training_learns_and_beats_bicubic(trained, data, tmp_path):
         assert last["val_mae"][band] < 0.8 * last["val_mae_baseline"][band]
     assert len(lines) == 5 and "bicubic" in lines[-1] and " K" in lines[-1]
     card = res.card
-    norm = card["normalisation"]
-    assert norm["outputs"]["mean"] == norm["inputs"]["mean"][:2]        # residual: same stats
-    assert norm["outputs"]["std"] == norm["inputs"]["std"][:2]
+    assert card.output_norm.mean == card.input_norm.mean[:2]        # residual: same stats
+    assert card.output_norm.std == card.input_norm.std[:2]
     tr, _ = data
-    assert norm["inputs"]["mean"][0] == pytest.approx(np.nanmean(tr.inputs[:, 0]), rel=1e-6)
-    assert card["training"]["device"] == "cpu" and card["training"]["epochs_done"] == 5
-    assert card["training"]["precision"] == "fp32"
-    assert card["validation"]["mae"] == last["val_mae"] and card["licence"] == "CC0"
+    assert card.input_norm.mean[0] == pytest.approx(np.nanmean(tr.inputs[:, 0]), rel=1e-6)
+    assert card.training.device == "cpu" and card.training.epochs_done == 5
+    assert card.training.precision == "fp32" and card.training.epochs == 5 and card.training.seed == 0
+    assert card.validation.mae == last["val_mae"] and card.extra["licence"] == "CC0"
+    assert card.input_names == ["tbv_bicubic", "tbh_bicubic", "elev"] and card.output_names == ["tbv", "tbh"]
+    assert [b.role for b in card.inputs] == ["residual", "residual", "predictor"] and card.valid_channels == [0, 1]
     assert not res.canceled and not res.model.training
     assert next(res.model.parameters()).device.type == "cpu"
     save_model(tmp_path / "t.pt", res.model, res.card)
     model, card2 = load_model(tmp_path / "t.pt")
-    assert card2["validation"]["mae_baseline"] == last["val_mae_baseline"]
+    assert card2.validation.mae_baseline == last["val_mae_baseline"] and card2 == card
 
 
 def test_bf16_training_learns_and_beats_bicubic(trained, data):
@@ -368,7 +367,7 @@ def test_bf16_training_learns_and_beats_bicubic(trained, data):
         assert last["val_mae"][band] < 0.8 * last["val_mae_baseline"][band]
         # bf16 rounding must not cost more than a fraction of what fp32 training reaches
         assert last["val_mae"][band] < 1.25 * ref["val_mae"][band] + 0.05
-    assert res.card["training"]["precision"] == "bf16-autocast"
+    assert res.card.training.precision == "bf16-autocast"
     assert all(p.dtype == torch.float32 for p in res.model.parameters())
 
 
@@ -384,7 +383,7 @@ def test_training_is_deterministic_for_a_seed(data):
     assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
     assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c), strict=True))
     assert a.history[-1]["train_mae"] == b.history[-1]["train_mae"]
-    assert a.card["validation"]["days"] == 0
+    assert a.card.validation.days == 0 and a.card.validation.mae is None
 
 
 def test_resume_from_checkpoint_matches_uninterrupted_run(data, tmp_path):
@@ -416,7 +415,7 @@ def test_cancel_returns_last_finished_epoch(data):
 
     res = train(tr, va, TrainConfig(epochs=4, **FAST), CancelAfterFirstEpoch())
     assert res.canceled and len(res.history) == 1
-    assert res.card["training"]["canceled"] and res.card["training"]["epochs_done"] == 1
+    assert res.card.training.canceled and res.card.training.epochs_done == 1
     out = predict_tiled(res.model, res.card, va.inputs[0], device="cpu")
     assert out.shape == (2, 48, 48) and np.isfinite(out).any()
 

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..core.errors import SmapdownError
 from ..core.feedback import SILENT, Feedback, PrintFeedback
@@ -33,6 +34,40 @@ class _RankFeedback(PrintFeedback):
         """Print the line on rank 0."""
         if self.rank == 0:
             super().info(message)
+
+
+def upsampling_for(choice: str, location_specific: bool) -> str:
+    """How case-1 inputs reach the 9 km grid: ``choice`` ('bicubic', 'nearest'), or for 'auto' nearest for a
+    location-specific model (the 36 km observation as it is; the static map carries the sub-cell pattern) and
+    bicubic for a general one."""
+    if choice != "auto":
+        return choice
+    return "nearest" if location_specific else "bicubic"
+
+
+def checkpoint_for(model_path: str, resume: bool, main_process: bool = True) -> str:
+    """The checkpoint file beside ``model_path`` (``<model>.pt.ckpt``); an existing one is deleted unless the
+    run resumes from it (by the main process only, under torchrun)."""
+    checkpoint = model_path + ".ckpt"
+    if not resume and main_process and os.path.exists(checkpoint):
+        os.remove(checkpoint)
+    return checkpoint
+
+
+def card_extra_for(case: str, grid: Any, location_specific: bool, provenance: dict,
+                   processes: int | None = None) -> dict:
+    """What a training from product files adds to the model card (``train(..., card_extra=...)``): the case,
+    the fine grid, the data's provenance (core.provenance.provenance), and for a location-specific model its
+    window on ``grid`` (a core.grid.Grid)."""
+    from ..model.card import Location
+
+    training = {"case": case, "grid": grid.name, "location_specific": location_specific}
+    if processes is not None:
+        training["processes"] = processes
+    extra: dict = {"training": {**training, **provenance}}
+    if location_specific:
+        extra["location"] = Location.of(grid)
+    return extra
 
 
 def _date(text: str) -> dt.date:
@@ -96,7 +131,7 @@ def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) ->
         low = pipeline.list_files(args.low, exts, pipeline.kind_filter("tb36"))
         high = pipeline.list_files(args.high, exts, pipeline.kind_filter("tb9" if args.case == "tb" else "sm_fine"))
         if args.case == "tb":
-            method = args.upsampling if args.upsampling != "auto" else ("bicubic" if args.general else "nearest")
+            method = upsampling_for(args.upsampling, not args.general)
             data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, args.start, args.end,
                                                          upsampling=method, static_path=args.static)
         else:
@@ -105,19 +140,13 @@ def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) ->
                                                          args.end, ancillary=not args.no_ancillary,
                                                          static_path=args.static)
         tr, val = split_by_date(data, args.validation_days) if args.validation_days > 0 else (data, None)
-        checkpoint = out + ".ckpt"
-        if not args.resume and os.path.exists(checkpoint) and rank == 0:
-            os.remove(checkpoint)
+        checkpoint = checkpoint_for(out, args.resume, rank == 0)
         config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                              batch_size=args.batch_size, patch=args.patch, patches_per_epoch=args.patches,
                              device=args.device, seed=args.seed, features=args.features, groups=args.groups,
                              residual=args.case == "tb", checkpoint=checkpoint, bf16=args.bf16,
                              location=not args.general, keep_partial=args.keep_partial)
-        card_extra: dict = {"training": {"case": args.case, "grid": grid.name, "location_specific": config.location,
-                                         "processes": distributed_env()[1], **prov}}
-        if config.location:
-            card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
-                                      "rows": grid.rows, "cols": grid.cols}
+        card_extra = card_extra_for(args.case, grid, config.location, prov, processes=distributed_env()[1])
         result = train(tr, val, config, fb, card_extra=card_extra)
     except SmapdownError as exc:
         print(f"error (rank {rank}): {exc}", file=sys.stderr)
@@ -127,8 +156,8 @@ def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) ->
         write_card_json(os.path.splitext(out)[0] + ".json", result.card)
         if args.report:
             with open(args.report, "w", encoding="utf-8") as fh:
-                json.dump({"model": out, "card": result.card, "history": result.history}, fh, indent=1)
-        fb.info(f"model written to {out} ({len(result.history)} epochs, {result.card['training']['seconds']} s)")
+                json.dump({"model": out, "card": result.card.to_dict(), "history": result.history}, fh, indent=1)
+        fb.info(f"model written to {out} ({len(result.history)} epochs, {result.card.training.seconds} s)")
     return 0
 
 
