@@ -4,9 +4,11 @@ Everything uses tiny networks and small synthetic rasters (the synthetic task is
 target = bicubic input + a fixed fine-scale pattern that an auxiliary input band reveals).
 """
 
+import dataclasses
 import datetime
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +31,7 @@ from smapdown.model import (
     upsample_bicubic,
     write_card_json,
 )
-from smapdown.model.io import Band, ModelCard, Normalisation
+from smapdown.model.io import Band, Location, ModelCard, Normalisation, read_card
 from smapdown.model.network import DualConv
 
 TINY = dict(features=8, groups=2)
@@ -298,6 +300,175 @@ def test_card_with_unknown_input_upsampling_is_refused(tmp_path):
     _write_payload(tmp_path / "up.pt", card, net.state_dict())
     with pytest.raises(ModelError, match=r"up\.pt.*input_upsampling"):
         load_model(tmp_path / "up.pt")
+
+
+# ---------------------------------------------------------------- the model card
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = [ROOT / "model" / "tb_general.pt", ROOT / "model" / "sm_general.pt"]
+WALD = [ROOT / "tests" / "data" / "wald" / "wald_tb.pt", ROOT / "tests" / "data" / "wald" / "wald_tb_static.pt"]
+
+
+def test_card_round_trips_through_dict_json_file_and_pickle(tmp_path):
+    net = random_net(in_channels=3, location_shape=(12, 10))
+    card = ModelCard.for_network(
+        net.config, inputs=[Band("tb_v", "K", "residual"), Band("tb_h", "K", "residual"), Band("static_water", "1")],
+        outputs=[Band("tb_v", "K", "target"), Band("tb_h", "K", "target")],
+        input_norm=Normalisation((250.0, 220.0, 0.1), (20.0, 25.0, 0.2)),
+        output_norm=Normalisation((250.0, 220.0), (20.0, 25.0)), code_version="test", mask_channels=[0, 1],
+        input_upsampling="nearest", location=Location("M09", 100, 200, 12, 10),
+        training={"case": "tb", "data": "simulated", "epochs": 3, "regions": {"a": {"seed": 1}}, "note": None},
+        validation={"days": 2, "mae": {"tb_v": 1.5, "tb_h": None}}, extra={"licence": "CC0"})
+    assert ModelCard.from_dict(card.to_dict()) == card
+    assert ModelCard.from_dict(json.loads(card.to_json())) == card
+    assert pickle.loads(pickle.dumps(card)) == card and hash(pickle.loads(pickle.dumps(card))) == hash(card)
+    save_model(tmp_path / "m.pt", net, card)
+    _, back = load_model(tmp_path / "m.pt")
+    assert back == card and back.to_dict() == card.to_dict()
+    write_card_json(tmp_path / "m.json", back)
+    assert ModelCard.from_dict(json.loads((tmp_path / "m.json").read_text())) == card
+    # typed fields, with what they do not type kept as written (a null stays a null)
+    assert card.training.case == "tb" and card.training.epochs == 3
+    assert card.training.details["regions"]["a"]["seed"] == 1
+    assert card.to_dict()["training"]["note"] is None and card.validation.mae["tb_h"] is None
+    assert card.location == Location("M09", 100, 200, 12, 10) and card.location_specific
+    assert card.case == "tb" and card.upsampling == "nearest" and card.static_input_names == ["static_water"]
+    assert card.extra_input_names == ["static_water"] and card.valid_channels == [0, 1]
+    assert card.metric_output_names(["cnn"])[:2] == ["MAE_CNN_TB_V", "MAE_CNN_TB_H"]
+    assert len(card.metric_output_names(["cnn", "bicubic", "nearest_36km"])) == 5 * 3 * 2
+    mean_in, std_in, mean_out, std_out = card.stats()
+    assert mean_in.dtype == np.float32 and list(std_out) == [20.0, 25.0]
+    # immutable, and changed only into a new, validated card
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.input_upsampling = "bicubic"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="immutable"):
+        card.training.details["regions"]["b"] = {}
+    later = card.merged({"validation": {"held_out": {"tb_v": 2.0}}, "gate": "passed"})
+    assert later.validation.mae == card.validation.mae and later.validation.details["held_out"] == {"tb_v": 2.0}
+    assert later.extra == {"licence": "CC0", "gate": "passed"} and "held_out" not in card.validation.details
+    with pytest.raises(ModelError, match=r"later\.pt: input_upsampling"):
+        card.merged({"input_upsampling": "lanczos"}, "later.pt")
+
+
+def _valid_card() -> dict:
+    return tiny_card(random_net()).to_dict()
+
+
+def _set(path: str, value):
+    def edit(card: dict) -> None:
+        *parents, last = path.split(".")
+        target = card
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        if value is _DROP:
+            del target[last]
+        elif isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return edit
+
+
+_DROP = object()
+REFUSALS = {
+    "only unknown keys": (lambda c: c.clear() or c.update(x=1), "lacks the field"),
+    "no outputs": (_set("outputs", _DROP), "lacks the field.*outputs"),
+    "another class": (_set("architecture.class", "UNet"), "architecture must be"),
+    "one input too few": (lambda c: c["inputs"].pop(), "lists 1 inputs but the network has 2"),
+    "band without a name": (_set("outputs.0", {"units": "K"}), "each needs at least a 'name'"),
+    "band units not text": (_set("outputs.0.units", 3), "units and role must be text"),
+    "std zero": (_set("normalisation.inputs.std.0", 0.0), "std must be positive"),
+    "mean not finite": (_set("normalisation.outputs.mean.1", float("nan")), "2 finite numbers"),
+    "too few means": (_set("normalisation.inputs.mean", [1.0]), "2 finite numbers"),
+    "implausible TB mean": (lambda c: [c["inputs"][0].update(name="tb_v"),
+                                       c["normalisation"]["inputs"]["mean"].__setitem__(0, 5000.0)],
+                            "implausible normalisation of input band 'tb_v'"),
+    "features huge": (_set("architecture.kwargs.features", 5000), "features=5000 is not an integer in 1..1024"),
+    "groups a bool": (_set("architecture.kwargs.groups", True), "groups=True"),
+    "location_shape 1-D": (_set("architecture.kwargs.location_shape", [4]), "location_shape must be"),
+    "upsampling unknown": (_set("input_upsampling", "lanczos"), "input_upsampling must be"),
+    "mask out of range": (_set("mask_channels", [0, 9]), "mask_channels must list input band indices below 2"),
+    "mask empty": (_set("mask_channels", []), "mask_channels"),
+    "location incomplete": (_set("location", {"grid": "M09", "row_off": 1}), "'location' must be"),
+    "location negative": (_set("location", {"grid": "M09", "row_off": -1, "col_off": 0, "rows": 4, "cols": 4}),
+                          "offsets >= 0"),
+    "training a list": (_set("training", []), "'training' must be a JSON object"),
+    "epochs as text": (_set("training.epochs", "5"), "training.epochs must be an integer"),
+    "data as a number": (_set("training.data", 1), "training.data must be text"),
+    "mae as a list": (_set("validation.mae", [1.0]), "validation.mae must be an object"),
+    "code_version a number": (_set("code_version", 1), "code_version must be text"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(REFUSALS))
+def test_card_refusals_name_the_file_and_the_problem(what):
+    edit, message = REFUSALS[what]
+    card = _valid_card()
+    assert ModelCard.from_dict(card, "good.pt").to_dict() == card  # the unedited card is accepted
+    edit(card)
+    with pytest.raises(ModelError, match=r"^bad\.pt: .*" + message):
+        ModelCard.from_dict(card, "bad.pt")
+
+
+def test_location_window_must_match_the_static_map():
+    net = random_net(location_shape=(12, 10))
+    card = tiny_card(net).to_dict()
+    card["location"] = {"grid": "M09", "row_off": 0, "col_off": 0, "rows": 12, "cols": 10}
+    assert ModelCard.from_dict(card).location.rows == 12
+    card["location"]["cols"] = 11
+    with pytest.raises(ModelError, match="location window is 12 x 11 pixels but the network's static map is 12 x 10"):
+        ModelCard.from_dict(card, "m.pt")
+
+
+@pytest.mark.parametrize("path", BUNDLED + WALD, ids=lambda p: p.name)
+def test_existing_model_files_load_with_the_same_card_values(path):
+    stored = json.loads(torch.load(path, map_location="cpu", weights_only=True)["card"])
+    _, card = load_model(path)
+    assert card.to_dict() == stored  # nothing lost, nothing added, nothing changed
+    assert card.architecture == stored["architecture"] and card.input_names == [b["name"] for b in stored["inputs"]]
+    assert card.output_names == [b["name"] for b in stored["outputs"]]
+    assert list(card.input_norm.mean) == stored["normalisation"]["inputs"]["mean"]
+    assert list(card.output_norm.std) == stored["normalisation"]["outputs"]["std"]
+    assert card.valid_channels == stored["mask_channels"] and card.upsampling == stored["input_upsampling"]
+    assert card.training.data == stored["training"]["data"] == "simulated"
+    assert card.training.epochs_done == stored["training"]["epochs_done"] and card.code_version == "0.1.0"
+    assert card.validation.mae == stored["validation"]["mae"] and card.location is None
+    beside = path.with_suffix(".json")
+    if beside.exists():  # the bundled models' cards are also written beside them
+        assert ModelCard.from_dict(json.loads(beside.read_text())) == card
+
+
+def test_bundled_cards_say_what_the_code_reads():
+    tb, sm = (read_card(p) for p in BUNDLED)
+    assert tb.case == "tb" and tb.residual and tb.output_names == ["tb_v", "tb_h"] and tb.output_units == ["K", "K"]
+    assert tb.static_input_names == [] and not tb.location_specific and "gate" in tb.extra
+    assert tb.metric_output_names() == [f"{s}_{m}_{b}" for s in ("MAE", "RMSE", "BIAS", "UBRMSE", "R")
+                                        for m in ("CNN", "BICUBIC") for b in ("TB_V", "TB_H")]
+    assert sm.case == "soil moisture" and not sm.residual and sm.trained_grid == "M03"
+    assert sm.ancillary_36km == ["soil_moisture", "vegetation_water_content", "surface_temperature"]
+    assert sm.input_names[:3] == ["tb_v", "tb_h", "lst"] and sm.valid_channels == [0]
+    wald = read_card(WALD[1])
+    assert wald.case == "tb" and wald.training.case == "tb-wald-144-36 (tb+static)"  # recognised by its outputs
+    assert wald.static_input_names == [f"static_{n}" for n in ("bare", "grassland", "cropland", "forest", "urban",
+                                                                "water")]
+
+
+def test_card_problems_in_card_extra_stop_training_before_the_first_epoch(data):
+    tr, va = data
+    lines = []
+
+    class Log(Feedback):
+        def info(self, message):
+            lines.append(message)
+
+    bad_location = {"grid": "M09", "row_off": 0, "col_off": 0, "rows": 5, "cols": 5}  # the data is 48 x 48
+    with pytest.raises(ModelError, match="location window is 5 x 5 pixels"):
+        train(tr, va, TrainConfig(epochs=2, location=True, **FAST), Log(), card_extra={"location": bad_location})
+    with pytest.raises(ModelError, match="training.epochs must be an integer"):
+        train(tr, va, TrainConfig(epochs=2, **FAST), Log(), card_extra={"training": {"epochs": "two"}})
+    with pytest.raises(InputError, match="may not set normalisation"):
+        train(tr, va, TrainConfig(epochs=2, **FAST), Log(), card_extra={"normalisation": {}})
+    assert not [line for line in lines if line.startswith("epoch")]
 
 
 # ---------------------------------------------------------------- training
