@@ -95,7 +95,7 @@ def test_radar_backscatter_rises_with_soil_moisture():
     assert 0.1 < per_001 < 0.4  # dB per 0.01 m³/m³ (Dubois sensitivity at 40°)
     crop = sim.sigma0_vv_db(sm, 0.2, vwc=2.5, rms_height_cm=1.5, b=0.11, canopy_db=-14.0)
     assert np.all(np.diff(crop) > 0) and (crop[-1] - crop[0]) < (bare[-1] - bare[0])
-    vv, hv = sim.backscatter(0.25, 0.2, vwc=8.0, rms_height_cm=1.5, canopy_db=-10.0)
+    vv, hv, _ = sim.backscatter(0.25, 0.2, vwc=8.0, rms_height_cm=1.5, canopy_db=-10.0)
     assert -12.0 < 10 * np.log10(vv) < -8.0 and 10 * np.log10(hv) < 10 * np.log10(vv) - 5.0
 
 
@@ -472,3 +472,51 @@ def test_regional_gradients_raise_the_36km_semivariogram(monkeypatch):
     assert with_gradients[0] > 1.2 * without[0] and with_gradients[1] > 1.2 * without[1]
     assert with_gradients[1] > 2.0 * with_gradients[0]  # the field decorrelates with distance
     assert sim.REGIONAL_LENGTH_KM >= 36.0  # gradients between 36 km cells, not inside them
+
+
+# --- radar: sigma_hh (Oh co-pol ratio), soil-stem double bounce, the product's beta / Gamma ranges ------------
+def test_oh_copol_ratio_is_below_one_and_tends_to_one_when_rough():
+    eps = sim.mironov_permittivity(0.25, 0.2)
+    p_smooth, p_mid, p_rough = sim.oh_copol_ratio(eps, np.array([0.3, 1.5, 30.0]))
+    assert p_smooth < p_mid < p_rough <= 1.0  # HH below VV on smooth soil (Oh et al. 1992)
+    assert p_rough > 0.99  # the limit ks -> infinity
+
+
+def test_double_bounce_is_zero_without_stems_larger_for_hh_and_rises_with_soil_moisture():
+    dry, wet = sim.mironov_permittivity(0.08, 0.2), sim.mironov_permittivity(0.35, 0.2)
+    assert sim.double_bounce(wet, 1.0, 0.0, 0.1, 2.0) == (0.0, 0.0)  # no canopy, no stems
+    assert sim.double_bounce(wet, 1.0, 5.0, 0.1, 0.0) == (0.0, 0.0)
+    vv_dry, hh_dry = sim.double_bounce(dry, 1.0, 5.0, 0.1, 2.0)
+    vv_wet, hh_wet = sim.double_bounce(wet, 1.0, 5.0, 0.1, 2.0)
+    assert hh_wet > vv_wet > 0  # Fresnel: the H reflectivity exceeds the V one at 40 degrees (Brewster)
+    assert vv_wet > vv_dry and hh_wet > hh_dry  # a wetter soil reflects more
+    rough = sim.double_bounce(wet, 4.0, 5.0, 0.1, 2.0)[1]
+    assert rough < hh_wet  # roughness removes coherent reflection
+    # so dense vegetation's co-pol sigma rises with soil moisture (beta less negative: Jagdhuber et al. 2019)
+    vv = [sim.backscatter(sm, 0.2, vwc=9.0, rms_height_cm=1.5, canopy_db=-10.0, stems=2.0)[0] for sm in (0.1, 0.3)]
+    vv0 = [sim.backscatter(sm, 0.2, vwc=9.0, rms_height_cm=1.5, canopy_db=-10.0)[0] for sm in (0.1, 0.3)]
+    assert vv[1] / vv[0] > vv0[1] / vv0[0]
+
+
+def test_active_passive_uses_sigma_hh_for_tb_h_within_the_products_ranges(land):
+    assert sim.BETA_RANGE == (-25.0, 0.0) and sim.GAMMA_RANGE == (0.0, 2.0)  # SPL2SMAP valid ranges (NSIDC)
+    for p in ("v", "h"):
+        beta = land.static[f"beta_{p}"]
+        assert np.all((beta >= -25.0) & (beta <= 0.0))
+    d = land.days[0]
+    assert np.all((d.gamma36_hh >= 0.0) & (d.gamma36_hh <= 2.0))
+    ok = np.isfinite(d.sigma0_hh_9)
+    assert ok.any() and not np.allclose(d.sigma0_hh_9[ok], d.sigma0_9[ok])
+    # TB_H departs from TB_36 by beta_h times the sigma_HH term, not the sigma_VV one
+    R, C = land.grid36.shape
+
+    def up(a):
+        return np.repeat(np.repeat(a, 4, axis=0), 4, axis=1)
+
+    def cell_mean(a):
+        return np.nanmean(a.reshape(R, 4, C, 4), axis=(1, 3))
+
+    hv = d.sigma0_hv_9 - up(cell_mean(d.sigma0_hv_9))
+    term = (d.sigma0_hh_9 - up(cell_mean(d.sigma0_hh_9))) - up(d.gamma36_hh) * hv
+    expect = up(d.tb36_h) + up(land.static["beta_h"]) * term
+    np.testing.assert_allclose(d.tb9_radar_h[ok], expect[ok], atol=1e-3)

@@ -127,7 +127,17 @@ from .landscape import (
     Climate,
 )
 from .products import STATIC_MAP_CLAY_ERROR, STATIC_MAP_COVER_CONFUSION, static_map, write_series, write_static_map
-from .radar import FREQ_RADAR, KP_3KM, KP_HV_3KM, backscatter, dubois_sigma0_vv, oh_cross_ratio, sigma0_vv_db
+from .radar import (
+    FREQ_RADAR,
+    KP_3KM,
+    KP_HV_3KM,
+    backscatter,
+    double_bounce,
+    dubois_sigma0_vv,
+    oh_copol_ratio,
+    oh_cross_ratio,
+    sigma0_vv_db,
+)
 from .regions import CLIMATE_REGIONS, RegionSpec, default_region
 from .retrieval import sca_v_retrieval, water_corrected_tb
 from .series import SimulatedDay, SimulatedSeries
@@ -139,7 +149,8 @@ __all__ = [
     "SM_MAX", "SM_MIN", "SM_RETRIEVAL_NOISE", "STATIC_MAP_CLAY_ERROR", "STATIC_MAP_COVER_CONFUSION", "THETA_DEG",
     "URBAN", "WATER", "WATER_KINDS", "WATER_MASK_FRACTION", "Climate", "RegionSpec", "SimulatedDay",
     "SimulatedSeries", "backscatter", "default_region", "dubois_sigma0_vv", "footprint_sample",
-    "fresnel_reflectivity", "land_emissivity", "land_tb", "mironov_permittivity", "oh_cross_ratio",
+    "fresnel_reflectivity", "land_emissivity", "land_tb", "mironov_permittivity", "oh_cross_ratio", "oh_copol_ratio",
+    "double_bounce",
     "sca_v_retrieval", "sigma0_vv_db", "simulate_named", "simulate_region", "static_map", "subcell_variability",
     "water_corrected_tb", "water_emissivity", "water_permittivity", "water_tb", "write_series", "write_static_map",
     "source_digest",

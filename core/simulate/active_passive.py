@@ -1,5 +1,6 @@
 """The SMAP active–passive algorithm (Das et al. 2011; L2/L3_SM_AP ATBD): β by the time-series
-regression of TB_36 on σ_36, Γ by the snapshot slope of σ_VV on σ_HV, and the radar-guided 9 km TB.
+regression of TB_36 on σ_36, Γ by the snapshot slope of the co-pol σ on σ_HV, and the radar-guided 9 km TB:
+TB_V with σ_VV (β_tbv_vv, Γ_vv_xpol), TB_H with σ_HH (β_tbh_hh, Γ_hh_xpol), as the product does.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from .fields import _upsample
 from .landscape import WATER_MASK_FRACTION
 from .series import SimulatedDay
 
-BETA_RANGE = (-15.0, 0.0)  # K/dB
-GAMMA_RANGE = (0.0, 1.5)  # dB/dB
+# the valid ranges of the SPL2SMAP fields beta_tbv_vv / beta_tbh_hh (K/dB) and gamma_vv_xpol / gamma_hh_xpol
+# (NSIDC, SPL2SMAP version 3 data fields); estimates outside them are clipped to them
+BETA_RANGE = (-25.0, 0.0)  # K/dB
+GAMMA_RANGE = (0.0, 2.0)  # dB/dB
+
+
 def _cell_mean(a9: np.ndarray) -> np.ndarray:
     """Mean of the valid 9 km values of each 36 km cell (NaN where none)."""
     R, C = a9.shape[0] // 4, a9.shape[1] // 4
@@ -59,19 +64,26 @@ def _beta(tb36: np.ndarray, sig36: np.ndarray) -> np.ndarray:
 
 
 def _active_passive(days: list[SimulatedDay], wf9: np.ndarray) -> dict[str, np.ndarray]:
-    """Fill in the radar-guided 9 km TB of every day (Das et al.); returns β per polarisation."""
+    """Fill in the radar-guided 9 km TB of every day (Das et al.): TB_V from σ_VV, TB_H from σ_HH, each
+    with its own β (time series of the 36 km cell) and Γ (the day's slope on σ_HV); returns β per
+    polarisation."""
     publish = wf9 <= WATER_MASK_FRACTION
-    sig36, hv36 = [], []
+    co = {"v": "sigma0_9", "h": "sigma0_hh_9"}  # the co-polarised σ⁰ each TB is disaggregated with
+    co36: dict[str, list[np.ndarray]] = {"v": [], "h": []}
+    hv36 = []
     for d in days:
-        d.sigma0_9[~publish] = np.nan  # published cells only, so that the 9 km TB average to TB_36
-        d.sigma0_hv_9[~publish] = np.nan
-        sig36.append(_cell_mean(d.sigma0_9))
+        for name in ("sigma0_9", "sigma0_hh_9", "sigma0_hv_9"):  # published cells only, so that the
+            getattr(d, name)[~publish] = np.nan                    # 9 km TB average to TB_36
+        for p in ("v", "h"):
+            co36[p].append(_cell_mean(getattr(d, co[p])))
         hv36.append(_cell_mean(d.sigma0_hv_9))
         d.gamma36 = _gamma(d.sigma0_9, d.sigma0_hv_9)
-    betas = {p: _beta(np.stack([getattr(d, f"tb36_{p}") for d in days]), np.stack(sig36)) for p in ("v", "h")}
-    for d, s36, h36 in zip(days, sig36, hv36, strict=True):
-        term = (d.sigma0_9 - _upsample(s36, 4)) - _upsample(d.gamma36, 4) * (d.sigma0_hv_9 - _upsample(h36, 4))
-        for p in ("v", "h"):
+        d.gamma36_hh = _gamma(d.sigma0_hh_9, d.sigma0_hv_9)
+    betas = {p: _beta(np.stack([getattr(d, f"tb36_{p}") for d in days]), np.stack(co36[p])) for p in ("v", "h")}
+    for i, d in enumerate(days):
+        dhv = d.sigma0_hv_9 - _upsample(hv36[i], 4)
+        for p, gamma in (("v", d.gamma36), ("h", d.gamma36_hh)):
+            term = (getattr(d, co[p]) - _upsample(co36[p][i], 4)) - _upsample(gamma, 4) * dhv
             tb = _upsample(getattr(d, f"tb36_{p}"), 4) + _upsample(betas[p], 4) * term
             tb[~np.isfinite(d.sigma0_9)] = np.nan
             setattr(d, f"tb9_radar_{p}", tb)

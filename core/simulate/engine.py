@@ -64,7 +64,7 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
     pm_v, pm_h, _, ts36_pm, _, _ = _emission(ctx, sm, temps, "18:00")
     tb36_v, tb36_h = _observe(rng, ctx, am_v, am_h, False)
     tb36_v_pm, tb36_h_pm = _observe(rng, ctx, pm_v, pm_h, True)
-    sig9, sighv9 = _radar(rng, ctx, sm, liquid, ~np.isfinite(tb36_v))
+    sig9, sighv9, sighh9 = _radar(rng, ctx, sm, liquid, ~np.isfinite(tb36_v))
     sm_r, land_r = geo.crop(sm), ctx.land_r
     sm9, _ = _weighted_block_mean(sm_r, land_r, F9)
     sm36, _ = _weighted_block_mean(sm_r, land_r, F)
@@ -86,7 +86,8 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
         tb9_true_h_uncorrected=_block_mean(geo.crop(am_h), F9),
         tb9_radar_v=np.empty(0), tb9_radar_h=np.empty(0), sigma0_9=sig9, sm9=sm9, sm3=sm3, sm3_true=sm3t,
         lst1=lst, surface_temperature36=ts36, tb36_v_pm=tb36_v_pm, tb36_h_pm=tb36_h_pm,
-        surface_temperature36_pm=ts36_pm, sm36=sm36, sigma0_hv_9=sighv9, gamma36=np.empty(0))
+        surface_temperature36_pm=ts36_pm, sm36=sm36, sigma0_hv_9=sighv9, gamma36=np.empty(0),
+        sigma0_hh_9=sighh9)
 
 
 def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: str = "temperate",

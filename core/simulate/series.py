@@ -36,7 +36,7 @@ class SimulatedDay:
     surface_temperature36_pm: np.ndarray
     sm36: np.ndarray  # true land-mean soil moisture of 36 km cells (NaN where water > 0.5)
     sigma0_hv_9: np.ndarray  # σ⁰_HV at 9 km (dB), same cells as sigma0_9
-    gamma36: np.ndarray  # Das heterogeneity parameter Γ of the day per 36 km cell (dB/dB)
+    gamma36: np.ndarray  # Das heterogeneity parameter Γ (σ_VV on σ_HV) of the day per 36 km cell (dB/dB)
     # the 36 km soil-moisture retrieval (SCA-V from tb36_v with erroneous ancillary data) and its ancillary
     sm36_retrieved: np.ndarray = field(default_factory=lambda: np.empty(0))
     sm36_retrieved_pm: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -52,6 +52,9 @@ class SimulatedDay:
     tb36_h_pm_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
     tb9_true_v_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
     tb9_true_h_uncorrected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # σ⁰_HH at 9 km (dB), same cells as sigma0_9, and Γ of σ_HH on σ_HV: the active–passive TB_H uses them
+    sigma0_hh_9: np.ndarray = field(default_factory=lambda: np.empty(0))
+    gamma36_hh: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass

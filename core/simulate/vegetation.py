@@ -15,3 +15,6 @@ _B = np.array([0.10, 0.10, 0.11, 0.10, 0.10])
 _OMEGA = np.array([0.00, 0.05, 0.05, 0.07, 0.03])
 _CANOPY_DB = np.array([-25.0, -17.0, -14.0, -10.0, -14.0])
 _CANOPY_HV_DB = -7.0  # canopy HV relative to its VV
+# strength S of the soil-stem double bounce (radar.double_bounce) per class: none without stems (bare,
+# urban), little for grass, crops' stalks, tree trunks most (order of magnitude; no measured anchor here)
+_DOUBLE_BOUNCE = np.array([0.0, 0.05, 0.5, 2.0, 0.0])
