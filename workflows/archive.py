@@ -571,6 +571,80 @@ def _results(jobs: Sequence[Job], settings: Settings, scheduler: str, workers: i
             client.cancel(list(futures))
 
 
+def _check_options(case: str, lst, scheduler: str, grid: str, workers: int | None, threads: int) -> int:
+    """The options of :func:`run_archive` that do not need a file; returns the number of workers."""
+    if case not in QUANTITIES:
+        raise InputError(f"case must be 'tb' or 'sm', not {case!r}")
+    if case == "sm" and not lst:
+        raise InputError("the soil-moisture case needs LST files (a folder or list) paired by date")
+    if scheduler not in SCHEDULERS and "://" not in scheduler:
+        raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)} or a Dask scheduler address "
+                         f"like tcp://host:8786, not {scheduler!r}")
+    if grid not in ("M03", "M09"):
+        raise InputError(f"the soil-moisture grid must be M03 or M09, not {grid!r}")
+    workers = int(workers or _default_workers())
+    if workers < 1 or int(threads) < 1:
+        raise InputError(f"workers and threads per product must be at least 1, got {workers} and {threads}")
+    return workers
+
+
+def _resume(jobs: Sequence[Job], old: dict[str, dict], output: str, fingerprint: str, checksum: bool,
+            feedback: Feedback) -> tuple[dict[str, dict], list[Job]]:
+    """The manifest rows to keep (other products', and this run's finished and verified ones, as ``skipped``)
+    and the jobs still to compute."""
+    rows: dict[str, dict] = {k: r for k, r in old.items() if k not in {j.key for j in jobs}}
+    todo: list[Job] = []
+    for job in jobs:
+        r = old.get(job.key)
+        if r and r.get("status") in FINAL:
+            why = ("made with other settings or another model file" if r.get("settings") != fingerprint else
+                   f"made from {r.get('file')}" if r.get("file") != job.path else
+                   verify(r, output, checksum) if r["status"] in DONE else None)
+            if why is None:
+                rows[job.key] = dict(r, status="skipped" if r["status"] in DONE else r["status"])
+                continue
+            feedback.info(f"{job.key}: redone ({why})")
+        todo.append(job)
+    return rows, todo
+
+
+def _compute(todo: list[Job], total: int, rows: dict[str, dict], settings: Settings, scheduler: str, workers: int,
+             manifest: str, manifest_interval: float, feedback: Feedback) -> int:
+    """Run ``todo``, putting each finished row into ``rows`` and the manifest (at most every ``manifest_interval``
+    seconds, and always at the end); returns the number of workers that served them."""
+    last_write = 0.0
+    done = total - len(todo)
+    info: dict = {"workers": 1 if scheduler == "serial" else workers}
+    feedback.progress(100.0 * done / total)
+    try:
+        for row in _results(todo, settings, scheduler, workers, feedback, info):
+            rows[row["key"]] = row
+            done += 1
+            msg = f"[{done}/{total}] {row['key']}: {row['status']}"
+            if row.get("seconds"):
+                msg += f" in {float(row['seconds']):.1f} s"
+            if row.get("message"):
+                msg += f" ({row['message']})"
+            feedback.info(msg)
+            feedback.progress(100.0 * done / total)
+            if time.perf_counter() - last_write >= manifest_interval:
+                write_manifest(manifest, list(rows.values()))
+                last_write = time.perf_counter()
+    finally:
+        write_manifest(manifest, list(rows.values()))
+    return info["workers"]
+
+
+def _summary(this: list[dict], output: str, manifest: str, vrts: list[str], secs: float, workers: int,
+             scheduler: str) -> Summary:
+    count = {s: sum(r.get("status") == s for r in this) for s in ("complete", "skipped", "empty", "failed",
+                                                                   "missing_input")}
+    return Summary(output, manifest, vrts, len(this), count["complete"], count["skipped"], count["empty"],
+                   count["failed"], count["missing_input"], round(secs, 3), workers, scheduler,
+                   3600.0 * count["complete"] / secs if count["complete"] and secs > 0 else 0.0,
+                   [f"{r['key']}: {r.get('message', '')}" for r in this if r.get("status") == "failed"])
+
+
 def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.PathLike, *, start: dt.date | None = None,
                 end: dt.date | None = None, passes: Sequence[str] = ("AM", "PM"), case: str = "tb",
                 lst: str | Sequence[str] | None = None, model: str | None = None, device: str = "auto",
@@ -587,18 +661,7 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
     from ..core import pipeline
 
     t0 = time.perf_counter()
-    if case not in QUANTITIES:
-        raise InputError(f"case must be 'tb' or 'sm', not {case!r}")
-    if case == "sm" and not lst:
-        raise InputError("the soil-moisture case needs LST files (a folder or list) paired by date")
-    if scheduler not in SCHEDULERS and "://" not in scheduler:
-        raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)} or a Dask scheduler address "
-                         f"like tcp://host:8786, not {scheduler!r}")
-    if grid not in ("M03", "M09"):
-        raise InputError(f"the soil-moisture grid must be M03 or M09, not {grid!r}")
-    workers = int(workers or _default_workers())
-    if workers < 1 or int(threads) < 1:
-        raise InputError(f"workers and threads per product must be at least 1, got {workers} and {threads}")
+    workers = _check_options(case, lst, scheduler, grid, workers, threads)
     output = os.path.abspath(output)
     ancillary = tuple(pipeline.sm_model_ancillary(model)) if case == "sm" else ()
     settings = Settings(output, case, os.path.abspath(model) if model else None, device, bool(bf16), int(tile),
@@ -616,61 +679,22 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
         left = clean_temporaries(output)
         if left:
             feedback.info(f"Removed {len(left)} temporary file(s) an interrupted run left in {output}")
-        old = read_manifest(manifest)
-        rows: dict[str, dict] = {k: r for k, r in old.items() if k not in {j.key for j in jobs}}
-        todo: list[Job] = []
-        for job in jobs:
-            r = old.get(job.key)
-            if r and r.get("status") in FINAL:
-                why = ("made with other settings or another model file" if r.get("settings") != fingerprint else
-                       f"made from {r.get('file')}" if r.get("file") != job.path else
-                       verify(r, output, checksum) if r["status"] in DONE else None)
-                if why is None:
-                    rows[job.key] = dict(r, status="skipped" if r["status"] in DONE else r["status"])
-                    continue
-                feedback.info(f"{job.key}: redone ({why})")
-            todo.append(job)
+        rows, todo = _resume(jobs, read_manifest(manifest), output, fingerprint, checksum, feedback)
         n_skip = len(jobs) - len(todo)
         where = scheduler if scheduler == "serial" or "://" in scheduler else f"{scheduler}, {workers} worker(s)"
         feedback.info(f"{len(jobs)} products: {n_skip} done before and verified, {len(todo)} to compute ({where})")
-        last_write = 0.0
-        done = n_skip
-        info: dict = {"workers": 1 if scheduler == "serial" else workers}
-        feedback.progress(100.0 * done / len(jobs))
-        try:
-            for row in _results(todo, settings, scheduler, workers, feedback, info):
-                rows[row["key"]] = row
-                done += 1
-                msg = f"[{done}/{len(jobs)}] {row['key']}: {row['status']}"
-                if row.get("seconds"):
-                    msg += f" in {float(row['seconds']):.1f} s"
-                if row.get("message"):
-                    msg += f" ({row['message']})"
-                feedback.info(msg)
-                feedback.progress(100.0 * done / len(jobs))
-                if time.perf_counter() - last_write >= manifest_interval:
-                    write_manifest(manifest, list(rows.values()))
-                    last_write = time.perf_counter()
-        finally:
-            write_manifest(manifest, list(rows.values()))
+        served = _compute(todo, len(jobs), rows, settings, scheduler, workers, manifest, manifest_interval, feedback)
         # the VRTs stack every finished product in the folder, earlier runs' date ranges included
         vrts = build_vrts(output, [r for r in rows.values() if r.get("settings") == fingerprint and all(
             os.path.isfile(os.path.join(output, n)) for n in r.get("outputs", "").split(";") if n)],
                           QUANTITIES[case])
         clean_temporaries(output)
     this = [rows[j.key] for j in jobs]
-    count = {s: sum(r.get("status") == s for r in this) for s in ("complete", "skipped", "empty", "failed",
-                                                                   "missing_input")}
-    secs = time.perf_counter() - t0
-    computed = sum(float(r.get("seconds") or 0) for r in this if r.get("status") == "complete")
-    summary = Summary(output, manifest, vrts, len(jobs), count["complete"], count["skipped"], count["empty"],
-                      count["failed"], count["missing_input"], round(secs, 3),
-                      info["workers"], scheduler,
-                      3600.0 * count["complete"] / secs if count["complete"] and secs > 0 else 0.0,
-                      [f"{r['key']}: {r.get('message', '')}" for r in this if r.get("status") == "failed"])
+    summary = _summary(this, output, manifest, vrts, time.perf_counter() - t0, served, scheduler)
     feedback.info(summary.line())
+    computed = sum(float(r.get("seconds") or 0) for r in this if r.get("status") == "complete")
     if computed:
-        feedback.info(f"Task time {computed:.1f} s in total, {computed / max(count['complete'], 1):.2f} s per product")
+        feedback.info(f"Task time {computed:.1f} s in total, {computed / max(summary.complete, 1):.2f} s per product")
     if summary.failed:
         raise InputError(f"{summary.failed} of {summary.total} products failed (first: {summary.failures[0]}); "
                          f"the others are in {manifest}; run again to retry the failed ones")
