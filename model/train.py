@@ -49,12 +49,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import datetime
 import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,45 +62,21 @@ import torch
 from ..core.errors import Canceled, InputError, SmapdownError
 from ..core.feedback import SILENT, Feedback
 from .card import REQUIRED_CARD_FIELDS, Band, ModelCard, ModelError, Normalisation
-from .inference import fixed_threads, predict_tiled, upsample_bicubic
+from .dataset import CASE1_FACTOR, TrainingData, band_stats, normalise_batch, patch_origins, split_by_date
+from .distributed import any_rank, distributed_env, is_main_process, join_process_group
+from .inference import fixed_threads
 from .io import _atomic_write, code_version, load_state, read_payload
 from .network import DownscaleCNN, resolve_device, use_all_cores
+from .validation import validate_shared
+
+__all__ = ["CASE1_FACTOR", "DivergedError", "TrainConfig", "TrainResult", "TrainingData", "distributed_env",
+           "is_main_process", "split_by_date", "train"]
 
 CHECKPOINT_FORMAT = "smapdown-checkpoint"
 
 
 class DivergedError(SmapdownError):
     """Training produced a non-finite loss or validation score; no model was returned (nothing is written)."""
-
-
-def distributed_env() -> tuple[int, int, int]:
-    """(rank, world size, local world size) from torchrun's environment ((0, 1, 1) when not under torchrun)."""
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    return (int(os.environ.get("RANK", "0") or 0), world, int(os.environ.get("LOCAL_WORLD_SIZE", str(world)) or 1))
-
-
-def is_main_process() -> bool:
-    """Whether this process writes files (rank 0 of a torchrun job, or a plain single process)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank() == 0
-    return distributed_env()[0] == 0
-
-
-def _join_process_group(dev: torch.device) -> tuple[int, int]:
-    """Join torchrun's process group if there is one (gloo on CPU, NCCL on CUDA); (rank, world size)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    rank, world, _ = distributed_env()
-    if world <= 1:
-        return 0, 1
-    if not dist.is_available():
-        raise InputError("WORLD_SIZE > 1 (torchrun) but this torch has no torch.distributed")
-    dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size()
 
 
 @dataclass
@@ -142,56 +117,6 @@ class TrainConfig:
     :class:`Canceled` so that no model is written and the previous model file stays (False)."""
 
 
-CASE1_FACTOR = 4  # 36 km → 9 km: the only case with a residual (TB) input
-
-
-@dataclass
-class TrainingData:
-    """Co-registered fine-grid stacks, one per day: NaN marks invalid pixels.
-
-    ``inputs`` is (N_days, C_in, H, W) float32 (for case 1 the bicubically upsampled 36 km TB first),
-    ``targets`` (N_days, C_out, H, W) float32; ``dates`` has one date per day (dates may repeat, e.g.
-    morning and evening passes). Units may be left empty.
-    """
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    dates: list[datetime.date]
-    input_names: list[str]
-    output_names: list[str]
-    input_units: list[str] = field(default_factory=list)
-    output_units: list[str] = field(default_factory=list)
-    upsampling: str = "bicubic"
-    """How the coarse inputs were brought onto the fine grid ('bicubic' or 'nearest'); stored in the card
-    so that inference prepares inputs the same way."""
-
-    def __post_init__(self) -> None:
-        self.inputs = np.asarray(self.inputs, dtype=np.float32)
-        self.targets = np.asarray(self.targets, dtype=np.float32)
-        x, y = self.inputs, self.targets
-        if x.ndim != 4 or y.ndim != 4:
-            raise InputError(f"Training inputs and targets must be (days, bands, rows, cols) stacks, got "
-                             f"shapes {x.shape} and {y.shape}.")
-        if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
-            raise InputError(f"Training inputs {x.shape} and targets {y.shape} differ in days or grid size.")
-        if len(self.dates) != x.shape[0]:
-            raise InputError(f"There are {len(self.dates)} dates for {x.shape[0]} days of training data.")
-        self.input_units = list(self.input_units) or [""] * x.shape[1]
-        self.output_units = list(self.output_units) or [""] * y.shape[1]
-        for what, names, n in (("input names", self.input_names, x.shape[1]),
-                               ("output names", self.output_names, y.shape[1]),
-                               ("input units", self.input_units, x.shape[1]),
-                               ("output units", self.output_units, y.shape[1])):
-            if len(names) != n:
-                raise InputError(f"There are {len(names)} {what} for {n} bands.")
-
-    def subset(self, index: list[int]) -> TrainingData:
-        """The days at ``index`` (a copy)."""
-        return TrainingData(self.inputs[index], self.targets[index], [self.dates[i] for i in index],
-                            list(self.input_names), list(self.output_names), list(self.input_units),
-                            list(self.output_units), self.upsampling)
-
-
 @dataclass
 class TrainResult:
     """What :func:`train` returns: the CPU model in eval mode, its card, per-epoch history."""
@@ -200,69 +125,6 @@ class TrainResult:
     card: ModelCard
     history: list[dict]
     canceled: bool
-
-
-def split_by_date(data: TrainingData, validation_days: int) -> tuple[TrainingData, TrainingData]:
-    """Split by time: the last ``validation_days`` distinct dates validate, the rest train.
-
-    Never random pixels: neighbouring pixels of one day are strongly correlated, so a pixel split would
-    report an optimistic error.
-    """
-    distinct = sorted(set(data.dates))
-    if not 1 <= int(validation_days) < len(distinct):
-        raise InputError(f"Cannot keep {validation_days} of {len(distinct)} distinct dates for validation: "
-                         "at least one must validate and one must train.")
-    val_dates = set(distinct[-int(validation_days):])
-    val = [i for i, d in enumerate(data.dates) if d in val_dates]
-    tr = [i for i, d in enumerate(data.dates) if d not in val_dates]
-    return data.subset(tr), data.subset(val)
-
-
-def _band_stats(stack: np.ndarray, names: list[str]) -> tuple[list[float], list[float]]:
-    """Mean and std of the valid pixels of each band of an (N, C, H, W) stack, one day at a time."""
-    c = stack.shape[1]
-    s, s2, n = np.zeros(c), np.zeros(c), np.zeros(c)
-    for day in stack:
-        d = day.astype(np.float64)
-        ok = np.isfinite(d)
-        v = np.where(ok, d, 0.0)
-        s += v.sum(axis=(1, 2))
-        s2 += (v * v).sum(axis=(1, 2))
-        n += ok.sum(axis=(1, 2))
-    if (n == 0).any():
-        empty = [names[i] for i in np.flatnonzero(n == 0)]
-        raise InputError(f"Band(s) {', '.join(empty)} have no valid pixel in the training days.")
-    mean = s / n
-    std = np.sqrt(np.maximum(s2 / n - mean * mean, 0.0))
-    # a constant band (a static mask, say) would divide by ~0: leave it unscaled
-    std = np.where(std > 1e-6 * np.maximum(1.0, np.abs(mean)), std, 1.0)
-    return [float(v) for v in mean], [float(v) for v in std]
-
-
-def _patch_origins(data: TrainingData, mask: list[int], p: int, min_frac: float) -> np.ndarray:
-    """(K, 3) int array of (day, row, col) patch origins with >= min_frac valid pixels, on a p/4 stride."""
-    _, _, H, W = data.inputs.shape
-    stride = max(1, p // 4)
-    rows = np.unique(np.r_[np.arange(0, H - p + 1, stride), H - p])
-    cols = np.unique(np.r_[np.arange(0, W - p + 1, stride), W - p])
-    need = math.ceil(min_frac * p * p)
-    out = []
-    for d in range(data.inputs.shape[0]):
-        ok = (np.all(np.isfinite(data.targets[d]), axis=0)
-              & np.all(np.isfinite(data.inputs[d, mask]), axis=0)).astype(np.int64)
-        ii = np.zeros((H + 1, W + 1), dtype=np.int64)
-        ii[1:, 1:] = ok.cumsum(0).cumsum(1)
-        r, c = rows[:, None], cols[None, :]
-        count = ii[r + p, c + p] - ii[r, c + p] - ii[r + p, c] + ii[r, c]
-        rr, cc = np.nonzero(count >= max(need, 1))
-        out.append(np.stack([np.full(rr.size, d), rows[rr], cols[cc]], axis=1))
-    return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.int64)
-
-
-def _normalise_batch(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """(B, C, h, w) standardised per band with NaN set to 0."""
-    out = (x - mean[None, :, None, None]) / std[None, :, None, None]
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
 def _to_cpu(obj: object) -> object:
@@ -279,42 +141,6 @@ def _to_cpu(obj: object) -> object:
 def _clean(v: float) -> float | None:
     """A JSON-safe float (NaN -> None)."""
     return float(v) if math.isfinite(v) else None
-
-
-class _CancelOnly(Feedback):
-    """Forwards cancellation but not progress (validation inside an epoch)."""
-
-    def __init__(self, outer: Feedback) -> None:
-        self.outer = outer
-
-    def canceled(self) -> bool:
-        return self.outer.canceled()
-
-
-def _validate(model: DownscaleCNN, card: ModelCard, val: TrainingData, device: torch.device, tile: int,
-              feedback: Feedback, bf16: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """Whole-image MAE per output band (physical units) of the CNN and of the residual input.
-
-    Pixels count where the target and the prediction (hence the mask inputs) are valid; the baseline is
-    measured on the very same pixels. Returns (cnn_mae, baseline_mae or None, pixel counts).
-    """
-    k = model.out_channels
-    err, base, cnt = np.zeros(k), np.zeros(k), np.zeros(k)
-    for d in range(val.inputs.shape[0]):
-        pred = predict_tiled(model, card, val.inputs[d], tile=tile, device=str(device),
-                             feedback=_CancelOnly(feedback), bf16=bf16)
-        target = val.targets[d].astype(np.float64)
-        ok = np.isfinite(target) & np.isfinite(pred)
-        if model.residual:  # the baseline is always bicubic (nearest inputs: from the 36 km block values)
-            resid = val.inputs[d, :k].astype(np.float64)
-            if val.upsampling == "nearest":
-                resid = upsample_bicubic(resid[:, ::CASE1_FACTOR, ::CASE1_FACTOR], CASE1_FACTOR).astype(np.float64)
-            ok &= np.isfinite(resid)
-            base += np.where(ok, np.abs(resid - target), 0.0).sum(axis=(1, 2))
-        err += np.where(ok, np.abs(pred - target), 0.0).sum(axis=(1, 2))
-        cnt += ok.sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return err / cnt, (base / cnt if model.residual else None), cnt
 
 
 def _fmt(names: list[str], units: list[str], values: list[float | None]) -> str:
@@ -362,17 +188,6 @@ def _read_checkpoint(path: Path, card: ModelCard) -> tuple[dict, ModelCard]:
     return payload, ck_card
 
 
-def _any_rank(flag: bool, world: int) -> bool:
-    """Whether ``flag`` holds on any process (all of them take the same branch: no process waits alone)."""
-    if world <= 1:
-        return bool(flag)
-    import torch.distributed as dist
-
-    t = torch.tensor([1.0 if flag else 0.0])
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
-
-
 def _kept(ck_path: Path | None, history: list[dict]) -> str:
     """What a stop keeps, for its message."""
     if ck_path is not None and history and ck_path.exists():
@@ -384,29 +199,6 @@ def _diverged(epoch: int, batch: int, ck_path: Path | None, history: list[dict])
     return DivergedError(f"Training diverged: the loss became NaN or infinite in epoch {epoch + 1}, batch "
                             f"{batch + 1}; no model was written{_kept(ck_path, history)}. Try a lower learning "
                             "rate, bf16 off, or check the inputs for extreme values.")
-
-
-def _validate_shared(model: DownscaleCNN, card: ModelCard, val: TrainingData, device: torch.device, tile: int,
-                     feedback: Feedback, bf16: bool, rank: int, world: int
-                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """:func:`_validate` with the validation days shared out between the processes of a DDP job."""
-    if world <= 1:
-        return _validate(model, card, val, device, tile, feedback, bf16)
-    import torch.distributed as dist
-
-    k = model.out_channels
-    mine = list(range(rank, val.inputs.shape[0], world))
-    sums = np.zeros(3 * k)
-    if mine:
-        mae, base, cnt = _validate(model, card, val.subset(mine), device, tile, feedback, bf16)
-        sums = np.concatenate([np.where(cnt > 0, mae * cnt, 0.0),
-                               np.where(cnt > 0, base * cnt, 0.0) if base is not None else np.zeros(k), cnt])
-    t = torch.from_numpy(sums.astype(np.float64))
-    dist.all_reduce(t)
-    tot = t.numpy()
-    cnt = tot[2 * k:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return tot[:k] / cnt, (tot[k:2 * k] / cnt if model.residual else None), cnt
 
 
 def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
@@ -426,16 +218,16 @@ def train(data: TrainingData, val: TrainingData | None, config: TrainConfig,
     mask, card_extra = _check_arguments(data, val, config, card_extra, fb)
     dev, threads = _device_and_threads(config)
     n_in, n_out = data.inputs.shape[1], data.targets.shape[1]
-    in_mean, in_std = _band_stats(data.inputs, data.input_names)
+    in_mean, in_std = band_stats(data.inputs, data.input_names)
     if config.residual:
         out_mean, out_std = in_mean[:n_out], in_std[:n_out]
     else:
-        out_mean, out_std = _band_stats(data.targets, data.output_names)
+        out_mean, out_std = band_stats(data.targets, data.output_names)
     norm = (Normalisation(tuple(in_mean), tuple(in_std)), Normalisation(tuple(out_mean), tuple(out_std)))
 
     _, _, H, W = data.inputs.shape
     p = min(config.patch, H, W)
-    origins = _patch_origins(data, mask, p, config.min_valid_fraction)
+    origins = patch_origins(data, mask, p, config.min_valid_fraction)
     if len(origins) == 0:
         raise InputError(f"No {p}x{p} training patch has {config.min_valid_fraction:.0%} valid pixels "
                          "(valid target and mask bands); use a smaller patch or lower min_valid_fraction.")
@@ -577,7 +369,7 @@ def _run(model: DownscaleCNN, card: ModelCard, data: TrainingData, val: Training
 def _prepare(model: DownscaleCNN, card: ModelCard, data: TrainingData, val: TrainingData | None,
              config: TrainConfig, fb: Feedback, dev: torch.device, origins: np.ndarray, p: int) -> _Run:
     """Join the process group, move the model, build the optimiser and resume from the checkpoint if any."""
-    rank, world = _join_process_group(dev)
+    rank, world = join_process_group(dev)
     model.to(dev, memory_format=torch.channels_last)
     net: torch.nn.Module = model
     if world > 1:
@@ -619,15 +411,15 @@ def _train_epoch(run: _Run, epoch: int) -> dict | None:
     band_cnt = torch.zeros(model.out_channels, dtype=torch.float64)
     kernels = run.kernels
     for b in range(batches):
-        if _any_rank(run.fb.canceled(), run.world):
+        if any_rank(run.fb.canceled(), run.world):
             return None
         sel, scale = _share(run, pick[b * config.batch_size:(b + 1) * config.batch_size])
         xs = np.stack([data.inputs[d, :, r:r + p, c:c + p] for d, r, c in sel])
         ys = np.stack([data.targets[d, :, r:r + p, c:c + p] for d, r, c in sel])
         valid = np.isfinite(ys) & np.all(np.isfinite(xs[:, mask]), axis=1)[:, None]
-        x = torch.from_numpy(_normalise_batch(xs, in_mean, in_std)).to(run.dev).contiguous(
+        x = torch.from_numpy(normalise_batch(xs, in_mean, in_std)).to(run.dev).contiguous(
             memory_format=torch.channels_last)
-        y = torch.from_numpy(_normalise_batch(ys, out_mean, out_std)).to(run.dev)
+        y = torch.from_numpy(normalise_batch(ys, out_mean, out_std)).to(run.dev)
         m = torch.from_numpy(valid.astype(np.float32)).to(run.dev)
         with torch.autocast(run.dev.type, dtype=torch.bfloat16, enabled=bool(config.bf16)):
             # the residual add (and so the output) is fp32 under autocast; .float() covers residual=False
@@ -640,7 +432,7 @@ def _train_epoch(run: _Run, epoch: int) -> dict | None:
             raise _diverged(epoch, b, run.ck_path, run.history)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
-        if run.world > 1 and _any_rank(not bool(torch.isfinite(loss)), run.world):
+        if run.world > 1 and any_rank(not bool(torch.isfinite(loss)), run.world):
             raise _diverged(epoch, b, run.ck_path, run.history)
         run.opt.step()
         band_err += err.detach().sum(dim=(0, 2, 3)).double().cpu()
@@ -673,7 +465,7 @@ def _share(run: _Run, sel: np.ndarray) -> tuple[np.ndarray, float]:
 def _validate_epoch(run: _Run, epoch: int, entry: dict) -> None:
     """Whole-image validation after an epoch into ``entry``; :class:`DivergedError` when no score is finite."""
     val, names = run.val, run.data.output_names
-    v_mae, v_base, v_cnt = _validate_shared(run.model, run.card, val, run.dev, run.config.val_tile, run.fb,
+    v_mae, v_base, v_cnt = validate_shared(run.model, run.card, val, run.dev, run.config.val_tile, run.fb,
                                             run.config.bf16, run.rank, run.world)
     if not np.isfinite(v_mae).any():
         if not all(bool(torch.isfinite(t).all()) for t in run.model.parameters()):
