@@ -24,17 +24,29 @@ property here, never a dictionary look-up elsewhere.
 
 from __future__ import annotations
 
-import contextvars
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..core.errors import InputError
 from ..core.physical import plausible_normalisation
+from .card_parts import (
+    WHERE,
+    Band,
+    FrozenDict,
+    Location,
+    ModelError,
+    Normalisation,
+    TrainingRecord,
+    ValidationRecord,
+    freeze,
+    is_int,
+    is_number,
+    problem,
+    thaw,
+)
 
 __all__ = ["ARCHITECTURE", "Band", "Location", "ModelCard", "ModelError", "Normalisation", "TrainingRecord",
            "ValidationRecord", "metric_output_names"]
@@ -51,240 +63,11 @@ METRIC_STATS = ("mae", "rmse", "bias", "ubrmse", "r")
 """The agreement statistics reported per band and method (core.metrics.compare's keys)."""
 
 
-class ModelError(InputError):
-    """A model file that cannot be used: unreadable, not ours, unsafe, or its card and weights disagree."""
-
-
-_WHERE: contextvars.ContextVar[str] = contextvars.ContextVar("card_where", default="the model card")
-
-
 def metric_output_names(bands: Iterable[str], methods: Iterable[str] = ("cnn", "bicubic")) -> list[str]:
     """Algorithm output names of agreement metrics, e.g. 'MAE_CNN_TB_V': statistic, method, band (upper case),
     statistic-major as the downscale algorithm declares them."""
     bands, methods = list(bands), list(methods)
     return [f"{s}_{m}_{b}".upper() for s in METRIC_STATS for m in methods for b in bands]
-
-
-# ------------------------------------------------------------------------------------------- frozen JSON
-class _FrozenDict(dict):
-    """A JSON object that cannot be changed (json.dumps and == treat it as the dict it is)."""
-
-    def _refuse(self, *args: object, **kwargs: object) -> None:
-        raise TypeError("a model card is immutable: build a changed one with ModelCard.merged()")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple:  # pickle (Dask workers) without going through the refused __setitem__
-        return (_FrozenDict, (dict(self),))
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(json.dumps(self, sort_keys=True))
-
-
-def _freeze(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return _FrozenDict({str(k): _freeze(v) for k, v in obj.items()})
-    if isinstance(obj, list | tuple):
-        return tuple(_freeze(v) for v in obj)
-    return obj
-
-
-def _thaw(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {k: _thaw(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_thaw(v) for v in obj]
-    return obj
-
-
-def _problem(why: str) -> ModelError:
-    return ModelError(f"{_WHERE.get()}: {why}")
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-# ------------------------------------------------------------------------------------------- parts
-@dataclass(frozen=True)
-class Band:
-    """One input or output band: its name (a quantity of core.physical, e.g. 'tb_v'), units and role
-    ('residual': added to the output, 'predictor', 'target'; '' when a card did not say)."""
-
-    name: str
-    units: str = ""
-    role: str = ""
-
-    @classmethod
-    def from_dict(cls, d: object) -> Band:
-        """A band of a card's JSON (``{"name", "units", "role"}``)."""
-        if not isinstance(d, Mapping) or not isinstance(d.get("name"), str):
-            raise _problem(f"a band must be an object with a 'name', got {d!r}")
-        units, role = d.get("units", ""), d.get("role", "")
-        if not isinstance(units, str) or not isinstance(role, str):
-            raise _problem(f"band {d['name']!r}: units and role must be text, got {units!r} / {role!r}")
-        return cls(d["name"], units, role)
-
-    def to_dict(self) -> dict:
-        """The band's JSON."""
-        return {"name": self.name, "units": self.units, "role": self.role}
-
-
-@dataclass(frozen=True)
-class Normalisation:
-    """Per-band statistics: physical = normalised * std + mean."""
-
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    def to_dict(self) -> dict:
-        """``{"mean": [...], "std": [...]}``."""
-        return {"mean": list(self.mean), "std": list(self.std)}
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, std) as float32 arrays."""
-        return np.asarray(self.mean, np.float32), np.asarray(self.std, np.float32)
-
-
-@dataclass(frozen=True)
-class Location:
-    """The window a location-specific model was trained on: a window of a global EASE-Grid 2.0 grid
-    (``core.grid.Grid(grid, row_off, col_off, rows, cols)``), in the model's fine-grid pixels."""
-
-    grid: str
-    row_off: int
-    col_off: int
-    rows: int
-    cols: int
-
-    @classmethod
-    def of(cls, grid: Any) -> Location:
-        """The location of a ``core.grid.Grid`` window (anything with name, row_off, col_off, rows, cols)."""
-        return cls(str(grid.name), int(grid.row_off), int(grid.col_off), int(grid.rows), int(grid.cols))
-
-    @classmethod
-    def from_dict(cls, d: object) -> Location:
-        """The location of a card's JSON; :class:`ModelError` unless it is a window of whole pixels."""
-        keys = ("row_off", "col_off", "rows", "cols")
-        if (not isinstance(d, Mapping) or not isinstance(d.get("grid"), str) or not all(_is_int(d.get(k))
-                                                                                       for k in keys)
-                or d["row_off"] < 0 or d["col_off"] < 0 or d["rows"] < 1 or d["cols"] < 1):
-            raise _problem(f"its 'location' must be {{'grid', 'row_off', 'col_off', 'rows', 'cols'}} with "
-                           f"offsets >= 0 and sizes >= 1, got {d!r}")
-        return cls(d["grid"], *(int(d[k]) for k in keys))
-
-    def to_dict(self) -> dict:
-        """The location's JSON."""
-        return {"grid": self.grid, "row_off": self.row_off, "col_off": self.col_off, "rows": self.rows,
-                "cols": self.cols}
-
-
-_STR, _INT, _NUM, _BOOL, _MAP = "text", "an integer", "a number", "true or false", "an object"
-_CHECKS = {_STR: lambda v: isinstance(v, str), _INT: _is_int, _NUM: _is_number,
-           _BOOL: lambda v: isinstance(v, bool), _MAP: lambda v: isinstance(v, Mapping)}
-
-
-class _Record:
-    """Typed fields (None: the card does not say) plus ``details``: every other key, kept as it was written.
-
-    A key given as null stays in ``details`` (so a card reads back exactly as it was written)."""
-
-    KINDS: dict[str, str] = {}
-    details: Mapping[str, Any]
-
-    @classmethod
-    def from_dict(cls, d: object, what: str):  # noqa: ANN206 - the subclass
-        if not isinstance(d, Mapping):
-            raise _problem(f"its '{what}' must be a JSON object, got {type(d).__name__}")
-        typed, details = {}, {}
-        for k, v in d.items():
-            kind = cls.KINDS.get(k)
-            if kind is None or v is None:
-                details[k] = v
-            elif not _CHECKS[kind](v):
-                raise _problem(f"{what}.{k} must be {kind}, got {v!r}")
-            else:
-                typed[k] = _freeze(v)
-        return cls(**typed, details=_freeze(details))
-
-    def to_dict(self) -> dict:
-        out = {f.name: _thaw(getattr(self, f.name)) for f in fields(self)  # type: ignore[arg-type]
-               if f.name != "details" and getattr(self, f.name) is not None}
-        return {**out, **_thaw(self.details)}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """A key of the record by its JSON name, typed or not (for reports that list what a card says)."""
-        v = getattr(self, key, None) if key in self.KINDS else None
-        return v if v is not None else self.details.get(key, default)
-
-
-@dataclass(frozen=True)
-class TrainingRecord(_Record):
-    """How the weights were made: the recipe train() records, and what the caller said about the data."""
-
-    case: str | None = None
-    """What the model was trained for as its trainer named it ('tb', 'soil moisture', 'sm', ...)."""
-    data: str | None = None
-    """'simulated', 'real' or 'mixed simulated and real'."""
-    grid: str | None = None
-    """The fine grid trained on (M09, M03)."""
-    location_specific: bool | None = None
-    processes: int | None = None
-    optimizer: str | None = None
-    lr: float | None = None
-    loss: str | None = None
-    l2: Mapping[str, Any] | None = None
-    epochs: int | None = None
-    epochs_done: int | None = None
-    canceled: bool | None = None
-    batch_size: int | None = None
-    patch: int | None = None
-    patches_per_epoch: int | None = None
-    min_valid_fraction: float | None = None
-    seed: int | None = None
-    precision: str | None = None
-    device: str | None = None
-    threads: int | None = None
-    torch_version: str | None = None
-    days: int | None = None
-    first_date: str | None = None
-    last_date: str | None = None
-    train_mae: Mapping[str, float | None] | None = None
-    """Per output band, physical units, of the last epoch."""
-    seconds: float | None = None
-    host_cpus: int | None = None
-    details: Mapping[str, Any] = field(default_factory=_FrozenDict)
-
-    KINDS = {"case": _STR, "data": _STR, "grid": _STR, "location_specific": _BOOL, "processes": _INT,
-             "optimizer": _STR, "lr": _NUM, "loss": _STR, "l2": _MAP, "epochs": _INT, "epochs_done": _INT,
-             "canceled": _BOOL, "batch_size": _INT, "patch": _INT, "patches_per_epoch": _INT,
-             "min_valid_fraction": _NUM, "seed": _INT, "precision": _STR, "device": _STR, "threads": _INT,
-             "torch_version": _STR, "days": _INT, "first_date": _STR, "last_date": _STR, "train_mae": _MAP,
-             "seconds": _NUM, "host_cpus": _INT}
-
-
-@dataclass(frozen=True)
-class ValidationRecord(_Record):
-    """How good the weights are on the held-out days (and whatever evaluations were added later)."""
-
-    days: int | None = None
-    first_date: str | None = None
-    last_date: str | None = None
-    mae: Mapping[str, float | None] | None = None
-    """Per output band, physical units, on whole validation images."""
-    mae_baseline: Mapping[str, float | None] | None = None
-    pixels: Mapping[str, int] | None = None
-    method: str | None = None
-    baseline: str | None = None
-    note: str | None = None
-    details: Mapping[str, Any] = field(default_factory=_FrozenDict)
-
-    KINDS = {"days": _INT, "first_date": _STR, "last_date": _STR, "mae": _MAP, "mae_baseline": _MAP,
-             "pixels": _MAP, "method": _STR, "baseline": _STR, "note": _STR}
 
 
 # ------------------------------------------------------------------------------------------- the card
@@ -305,13 +88,13 @@ class ModelCard:
     """Input bands that must be valid for an output pixel to be valid (None: the first out_channels)."""
     input_upsampling: str = "bicubic"
     location: Location | None = None
-    extra: Mapping[str, Any] = field(default_factory=_FrozenDict)
+    extra: Mapping[str, Any] = field(default_factory=FrozenDict)
     """Other top-level keys, kept as written (e.g. the bundled TB model's 'gate')."""
 
     def __post_init__(self) -> None:
-        why = self._problem()
+        why = self.problem()
         if why:
-            raise _problem(why)
+            raise problem(why)
 
     def __hash__(self) -> int:
         return hash(self.to_json())
@@ -321,24 +104,24 @@ class ModelCard:
     def from_dict(cls, card: object, where: str = "the model card") -> ModelCard:
         """The card of a JSON object; :class:`ModelError` naming ``where`` when it is incomplete, of the wrong
         types or inconsistent (band counts, normalisation, sizes, upsampling, mask, location)."""
-        token = _WHERE.set(where)
+        token = WHERE.set(where)
         try:
             return cls._parse(card)
         finally:
-            _WHERE.reset(token)
+            WHERE.reset(token)
 
     @classmethod
     def _parse(cls, card: object) -> ModelCard:
         if not isinstance(card, Mapping):
-            raise _problem("the model card is not a JSON object.")
+            raise problem("the model card is not a JSON object.")
         missing = [k for k in REQUIRED_CARD_FIELDS if k not in card]
         if missing:
-            raise _problem(f"the model card lacks the field(s) {', '.join(missing)}.")
+            raise problem(f"the model card lacks the field(s) {', '.join(missing)}.")
         arch = card["architecture"]
         if not isinstance(arch, Mapping) or arch.get("class") != ARCHITECTURE or not isinstance(
                 arch.get("kwargs"), Mapping):
-            raise _problem(f"the card's architecture must be {{'class': '{ARCHITECTURE}', 'kwargs': {{...}}}}, "
-                           f"got {_thaw(arch)!r}.")
+            raise problem(f"the card's architecture must be {{'class': '{ARCHITECTURE}', 'kwargs': {{...}}}}, "
+                           f"got {thaw(arch)!r}.")
         kw = arch["kwargs"]
         n_in, n_out = kw.get("in_channels", 2), kw.get("out_channels", 2)
         bands = {}
@@ -346,7 +129,7 @@ class ModelCard:
             b = card[key]
             if not isinstance(b, list | tuple) or len(b) != n or not all(
                     isinstance(x, Mapping) and "name" in x for x in b):
-                raise _problem(f"the card lists {len(b) if isinstance(b, list | tuple) else '?'} {key} but the "
+                raise problem(f"the card lists {len(b) if isinstance(b, list | tuple) else '?'} {key} but the "
                                f"network has {n}; each needs at least a 'name'.")
             bands[key] = tuple(Band.from_dict(x) for x in b)
         norm = card["normalisation"]
@@ -354,32 +137,32 @@ class ModelCard:
         for key, n in (("inputs", n_in), ("outputs", n_out)):
             part = norm.get(key) if isinstance(norm, Mapping) else None
             if not isinstance(part, Mapping):
-                raise _problem(f"the card's normalisation lacks '{key}'.")
+                raise problem(f"the card's normalisation lacks '{key}'.")
             for stat in ("mean", "std"):
                 vals = part.get(stat)
-                if (not isinstance(vals, list | tuple) or not _is_int(n) or len(vals) != n
-                        or not all(_is_number(v) for v in vals)):
-                    raise _problem(f"normalisation {key}.{stat} must be {n} finite numbers, got {vals!r}.")
+                if (not isinstance(vals, list | tuple) or not is_int(n) or len(vals) != n
+                        or not all(is_number(v) for v in vals)):
+                    raise problem(f"normalisation {key}.{stat} must be {n} finite numbers, got {vals!r}.")
             stats[key] = Normalisation(tuple(float(v) for v in part["mean"]), tuple(float(v) for v in part["std"]))
         mask = card.get("mask_channels")
-        if mask is not None and (not isinstance(mask, list | tuple) or not all(_is_int(i) for i in mask)):
-            raise _problem(f"mask_channels must list input band indices below {n_in}, got {mask!r}.")
+        if mask is not None and (not isinstance(mask, list | tuple) or not all(is_int(i) for i in mask)):
+            raise problem(f"mask_channels must list input band indices below {n_in}, got {mask!r}.")
         upsampling = card.get("input_upsampling", "bicubic")
         if not isinstance(upsampling, str):
-            raise _problem(f"input_upsampling must be 'bicubic' or 'nearest', got {upsampling!r}.")
+            raise problem(f"input_upsampling must be 'bicubic' or 'nearest', got {upsampling!r}.")
         version = card["code_version"]
         if not isinstance(version, str):
-            raise _problem(f"code_version must be text, got {version!r}.")
+            raise problem(f"code_version must be text, got {version!r}.")
         loc = card.get("location")
         known = set(REQUIRED_CARD_FIELDS) | {"mask_channels", "input_upsampling", "location"}
         return cls(
-            network=_freeze(kw), inputs=bands["inputs"], outputs=bands["outputs"],
+            network=freeze(kw), inputs=bands["inputs"], outputs=bands["outputs"],
             input_norm=stats["inputs"], output_norm=stats["outputs"],
             training=TrainingRecord.from_dict(card["training"], "training"),
             validation=ValidationRecord.from_dict(card["validation"], "validation"),
             code_version=version, mask_channels=tuple(mask) if mask is not None else None,
             input_upsampling=upsampling, location=Location.from_dict(loc) if loc is not None else None,
-            extra=_freeze({k: v for k, v in card.items() if k not in known}))
+            extra=freeze({k: v for k, v in card.items() if k not in known}))
 
     @classmethod
     def for_network(cls, network: Mapping[str, Any], inputs: Sequence[Band], outputs: Sequence[Band],
@@ -405,21 +188,21 @@ class ModelCard:
         (``{"validation": {"held_out": ...}}`` adds one entry), any other value replaces it; validated again."""
         card = self.to_dict()
         for k, v in updates.items():
-            card[k] = {**card[k], **_thaw(v)} if isinstance(v, Mapping) and isinstance(card.get(k), dict) \
-                else _thaw(v)
+            card[k] = {**card[k], **thaw(v)} if isinstance(v, Mapping) and isinstance(card.get(k), dict) \
+                else thaw(v)
         return ModelCard.from_dict(card, where)
 
-    def _problem(self) -> str | None:
+    def problem(self) -> str | None:
         """What is inconsistent in the card, or None (the checks every card passes, however it was made)."""
         kw = self.network
         for name, limit in KWARG_LIMITS.items():
             v = kw.get(name)
-            if v is not None and (not _is_int(v) or not 1 <= v <= limit):
+            if v is not None and (not is_int(v) or not 1 <= v <= limit):
                 return f"the card's architecture {name}={v!r} is not an integer in 1..{limit}."
         shape = kw.get("location_shape")
         if shape is not None and (not isinstance(shape, list | tuple) or len(shape) != 2 or not all(
-                _is_int(v) and 1 <= v <= MAX_LOCATION_SIDE for v in shape)):
-            return f"the card's location_shape must be [rows, cols] of 1..{MAX_LOCATION_SIDE}, got {_thaw(shape)!r}."
+                is_int(v) and 1 <= v <= MAX_LOCATION_SIDE for v in shape)):
+            return f"the card's location_shape must be [rows, cols] of 1..{MAX_LOCATION_SIDE}, got {thaw(shape)!r}."
         n_in, n_out = self.in_channels, self.out_channels
         if len(self.inputs) != n_in or len(self.outputs) != n_out:
             return (f"the card lists {len(self.inputs)} inputs / {len(self.outputs)} outputs but the network has "
@@ -438,7 +221,7 @@ class ModelCard:
         if self.input_upsampling not in UPSAMPLING:
             return f"input_upsampling must be 'bicubic' or 'nearest', got {self.input_upsampling!r}."
         mask = self.mask_channels
-        if mask is not None and (not mask or not all(_is_int(i) and 0 <= i < n_in for i in mask)):
+        if mask is not None and (not mask or not all(is_int(i) and 0 <= i < n_in for i in mask)):
             return f"mask_channels must list input band indices below {n_in}, got {list(mask)!r}."
         if self.location is not None and shape is not None and (self.location.rows, self.location.cols) != tuple(
                 shape):
@@ -450,7 +233,7 @@ class ModelCard:
     @property
     def architecture(self) -> dict:
         """``{"class": "DownscaleCNN", "kwargs": {...}}`` as stored."""
-        return {"class": ARCHITECTURE, "kwargs": _thaw(self.network)}
+        return {"class": ARCHITECTURE, "kwargs": thaw(self.network)}
 
     def to_dict(self) -> dict:
         """The card as plain JSON-ready Python objects (new dicts and lists: changing them changes nothing)."""
@@ -465,7 +248,7 @@ class ModelCard:
             out["location"] = self.location.to_dict()
         out.update(training=self.training.to_dict(), validation=self.validation.to_dict(),
                    code_version=self.code_version)
-        out.update(_thaw(self.extra))
+        out.update(thaw(self.extra))
         return out
 
     def to_json(self, indent: int | None = None) -> str:
@@ -580,5 +363,5 @@ class ModelCard:
 
     def describes(self, config: Mapping[str, Any]) -> bool:
         """Whether the card's architecture is that of a network with ``config`` (DownscaleCNN.config)."""
-        return all(config.get(k, _thaw(v)) == _thaw(v) for k, v in self.network.items()) and (
+        return all(config.get(k, thaw(v)) == thaw(v) for k, v in self.network.items()) and (
             int(config.get("out_channels", 2)) == self.out_channels)
