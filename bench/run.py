@@ -1,7 +1,7 @@
 """smapdown benchmark: this machine's GEMM ceiling, then the CNN's inference, a global 9 km day and training,
 each as a fraction of the ceiling measured in the same run.
 
-usage: bench/run.py [--quick] [--global {fp32,bf16,both,none}] [--json PATH]   (or: make bench)
+usage: bench/run.py [--quick | --tiny] [--global {fp32,bf16,both,none}] [--json PATH]   (or: make bench)
 
 Prints an aligned table and writes the numbers to build/bench-results.json. See bench/README.md for what
 each row means. Timings on a shared 2-core machine are noisy: the ceiling is measured at the start and at
@@ -11,6 +11,7 @@ the end of the run and the load average is printed with it, so a disturbed run s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -33,6 +34,30 @@ ROOT = os.path.dirname(HERE)
 
 GEMM_N = 4096
 RESULTS = os.path.join(ROOT, "build", "bench-results.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """What each section runs on. The defaults are the benchmark; ``TINY`` (``--tiny``) runs every code path
+    on toy sizes in seconds, for tests/test_scripts_bench.py: its rates say nothing about this machine."""
+
+    gemm_n: int = GEMM_N
+    infer_size: int = 512  # px, square input of predict_tiled
+    infer_tile: int = 256
+    infer_features: int = 64
+    train_days: int = 4
+    train_size: int = 128  # px, square days of synthetic training data
+    train_patches: int = 32  # per epoch
+    train_batch: int = 16
+    train_patch: int = 32
+    train_features: int = 64
+    global_window: tuple[int, int, int, int] | None = None  # (row, col, rows, cols) of M36; None: the globe
+    global_tile: int = 256
+
+
+TINY = Sizes(gemm_n=256, infer_size=48, infer_tile=32, infer_features=4, train_days=2, train_size=32,
+             train_patches=8, train_batch=4, train_patch=16, train_features=4, global_window=(80, 207, 8, 8),
+             global_tile=32)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -76,19 +101,19 @@ def timed(fn, reps: int, warmup: int = 1) -> float:
     return best
 
 
-def gemm_rate(dtype: torch.dtype, reps: int) -> float:
-    """GFLOP/s of an N x N x N matmul, best of ``reps``."""
+def gemm_rate(dtype: torch.dtype, reps: int, n: int = GEMM_N) -> float:
+    """GFLOP/s of an n x n x n matmul, best of ``reps``."""
     g = torch.Generator().manual_seed(0)
-    a = torch.randn(GEMM_N, GEMM_N, generator=g).to(dtype)
-    b = torch.randn(GEMM_N, GEMM_N, generator=g).to(dtype)
+    a = torch.randn(n, n, generator=g).to(dtype)
+    b = torch.randn(n, n, generator=g).to(dtype)
     t = timed(lambda: torch.mm(a, b), reps)
-    return 2.0 * GEMM_N ** 3 / t / 1e9
+    return 2.0 * n ** 3 / t / 1e9
 
 
-def ceilings(quick: bool) -> dict:
+def ceilings(quick: bool, n: int = GEMM_N) -> dict:
     with Others() as o:
-        out = {"fp32": gemm_rate(torch.float32, 2 if quick else 4),
-               "bf16": gemm_rate(torch.bfloat16, 4 if quick else 8)}
+        out = {"fp32": gemm_rate(torch.float32, 2 if quick else 4, n),
+               "bf16": gemm_rate(torch.bfloat16, 4 if quick else 8, n)}
     return {**out, "loadavg_1min": os.getloadavg()[0], "others": o.value}
 
 
@@ -162,11 +187,11 @@ def cpu_flags() -> str:
 
 
 # ------------------------------------------------------------------------------------------- inference
-def bench_inference(quick: bool, size: int = 512, tile: int = 256) -> list[dict]:
-    """predict_tiled on a size x size input with the poster net, fp32 then bf16."""
+def bench_inference(quick: bool, size: int = 512, tile: int = 256, features: int = 64) -> list[dict]:
+    """predict_tiled on a size x size input with the poster net (or ``features``), fp32 then bf16."""
     from smapdown.model.inference import predict_tiled
 
-    net = make_net()
+    net = make_net(features)
     card = make_card(net)
     rng = np.random.default_rng(0)
     x = (np.array([255.0, 195.0])[:, None, None]
@@ -186,38 +211,39 @@ def bench_inference(quick: bool, size: int = 512, tile: int = 256) -> list[dict]
         rows.append({"precision": "bf16" if bf16 else "fp32", "seconds": t, "out_pixels": size * size,
                      "others": o.value,
                      "executed_pixels": executed, "mpx_s": size * size / t / 1e6,
-                     "gflop_s": executed * flop_px / t / 1e9, "config": f"{net_label(64)}, {size}x{size}, "
+                     "gflop_s": executed * flop_px / t / 1e9, "config": f"{net_label(features)}, {size}x{size}, "
                      f"tile {tile} (+{halo} halo)"})
     return rows
 
 
 # -------------------------------------------------------------------------------------------- training
-def bench_training(quick: bool) -> list[dict]:
+def bench_training(quick: bool, sizes: Sizes = Sizes()) -> list[dict]:
     """model.train.train on synthetic days, default poster net, batch 16 x 32^2, fp32 then bf16."""
     from smapdown.model.train import TrainConfig, TrainingData, train
 
     rng = np.random.default_rng(0)
-    days, size = 4, 128
+    days, size = sizes.train_days, sizes.train_size
     x = (np.array([255.0, 195.0])[None, :, None, None]
          + rng.normal(0, 10, (days, 2, size, size))).astype(np.float32)
     y = (x + rng.normal(0, 2, x.shape)).astype(np.float32)
     dates = [datetime.date(2020, 1, 1) + datetime.timedelta(days=i) for i in range(days)]
     data = TrainingData(x, y, dates, ["tb_v", "tb_h"], ["tb_v", "tb_h"], ["K", "K"], ["K", "K"])
-    per_epoch, epochs = 32, (3 if quick else 5)  # two steps per epoch; the best epoch after the first counts
-    flop_px = 2.0 * make_net().macs_per_pixel
+    per_epoch, epochs = sizes.train_patches, (3 if quick else 5)  # the best epoch after the first counts
+    batch, patch, features = sizes.train_batch, sizes.train_patch, sizes.train_features
+    flop_px = 2.0 * make_net(features).macs_per_pixel
     rows = []
     for bf16 in (False, True):
-        cfg = TrainConfig(epochs=epochs, patches_per_epoch=per_epoch, batch_size=16, patch=32, device="cpu",
-                          bf16=bf16)
+        cfg = TrainConfig(epochs=epochs, patches_per_epoch=per_epoch, batch_size=batch, patch=patch, device="cpu",
+                          bf16=bf16, features=features)
         with Others() as o:
             res = train(data, None, cfg)
         t = min(h["seconds"] for h in res.history[1:])  # skip epoch 1: oneDNN primitive creation
-        px = per_epoch * 32 * 32
+        px = per_epoch * patch * patch
         rows.append({"precision": "bf16" if bf16 else "fp32", "seconds": t, "patches": per_epoch, "others": o.value,
-                     "step_seconds": t / (per_epoch / 16), "patches_s": per_epoch / t, "mpx_s": px / t / 1e6,
+                     "step_seconds": t / (per_epoch / batch), "patches_s": per_epoch / t, "mpx_s": px / t / 1e6,
                      "gflop_s": 3.0 * px * flop_px / t / 1e9,
-                     "config": f"{net_label(64)}, epoch of {per_epoch // 16} Adam steps of 16x32^2, "
-                               f"best of {epochs - 1}"})
+                     "config": f"{net_label(features)}, epoch of {per_epoch // batch} Adam steps of "
+                               f"{batch}x{patch}^2, best of {epochs - 1}"})
     return rows
 
 
@@ -255,6 +281,18 @@ def global_scene(seed: int = 0):
     return scene, float(land.mean()), float((~nodata).mean())
 
 
+def window_scene(scene, window: tuple[int, int, int, int] | None):
+    """``scene`` cut to ``window`` = (row, col, rows, cols) of its grid; the scene itself when None."""
+    if window is None:
+        return scene
+    from smapdown.core.scene import Scene
+
+    r, c, h, w = window
+    grid = scene.grid.window(r, c, h, w)
+    variables = {k: dataclasses.replace(v, data=v.data[r:r + h, c:c + w].copy()) for k, v in scene.variables.items()}
+    return Scene(scene.product, grid, variables, date=scene.date, pass_=scene.pass_)
+
+
 class _Clock:
     """Feedback that timestamps downscale's phases (its info lines and the CNN's last tile)."""
 
@@ -285,6 +323,7 @@ def global_child(cfg: dict) -> dict:
 
     threads = use_all_cores()
     scene, land_frac, valid_frac = global_scene()
+    scene = window_scene(scene, cfg.get("window"))
     net = make_net(cfg["features"])
     tile = cfg["tile"]
     with tempfile.TemporaryDirectory(prefix="smapdown-bench-") as tmp:
@@ -295,7 +334,7 @@ def global_child(cfg: dict) -> dict:
         clock = _Clock()
         t0 = time.perf_counter()
         res = pipeline.downscale(scene, model_path=model_path, device="cpu", tile=tile, feedback=clock.feedback,
-                                 bf16=bool(cfg["bf16"]))
+                        bf16=bool(cfg["bf16"]))
         t1 = time.perf_counter()
         numpy_peak_downscale = tracemalloc.get_traced_memory()[1] / 2 ** 20
         rss_after_downscale = peak_rss_mb()
@@ -338,8 +377,9 @@ def global_child(cfg: dict) -> dict:
     }
 
 
-def bench_global(features: int, bf16: bool, tile: int = 256) -> dict:
-    cfg = {"features": features, "bf16": bf16, "tile": tile}
+def bench_global(features: int, bf16: bool, tile: int = 256,
+                 window: tuple[int, int, int, int] | None = None) -> dict:
+    cfg = {"features": features, "bf16": bf16, "tile": tile, "window": window}
     with Others() as o:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-global", json.dumps(cfg)],
                               capture_output=True, text=True, timeout=900)
@@ -361,10 +401,13 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([fmt(header), sep] + [fmt(r) for r in rows])
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="fewer repetitions and a small net (f=16, fp32) for the global day")
+    ap.add_argument("--tiny", action="store_true",
+                    help="every section on toy sizes in seconds (a test of this script, not a benchmark: "
+                         "implies --quick; the global day is an 8 x 8 cell window with a f=4 net)")
     ap.add_argument("--global", dest="global_", choices=["fp32", "bf16", "both", "none"], default=None,
                     help="precision(s) of the global-day run (default: bf16 with the poster net, fp32 with the "
                          "small net under --quick; 'both' adds the fp32 poster net, the path downscale() takes "
@@ -374,18 +417,12 @@ def main() -> None:
                          "uses N threads (default: every core, as the plugin does)")
     ap.add_argument("--json", default=RESULTS, help=f"where to write the results (default {RESULTS})")
     ap.add_argument("--child-global", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child_global:
-        print(json.dumps(global_child(json.loads(args.child_global))))
-        return
+    args = ap.parse_args(argv)
+    args.quick = args.quick or args.tiny
+    return args
 
-    if args.threads:
-        cpus = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, cpus[:max(1, args.threads)])
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
-    threads = use_all_cores()
-    t_start = time.perf_counter()
-    busy0 = other_load()
+
+def print_header(threads: int, busy0: float) -> None:
     print(f"smapdown benchmark {code_version()} | torch {torch.__version__}, {threads} threads on "
           f"{os.cpu_count()} cores | {cpu_name()} [{cpu_flags()}]", flush=True)
     print("NOTE: timings are noisy (a shared small machine); every rate is compared with the GEMM ceiling "
@@ -396,47 +433,55 @@ def main() -> None:
               "threads wait for the descheduled one at every barrier, so small-kernel work (training on "
               "32x32 patches) can run several times slower than on an idle machine. Rerun when idle, or "
               "compare with --threads 1.", flush=True)
-    c0 = ceilings(args.quick)
+
+
+def run_sections(args: argparse.Namespace, sizes: Sizes) -> dict:
+    """Ceiling at start, inference, training, the global day(s), ceiling at end: the raw measurements."""
+    c0 = ceilings(args.quick, sizes.gemm_n)
     print(f"  ceiling at start: fp32 {c0['fp32']:.0f}, bf16 {c0['bf16']:.0f} GFLOP/s "
           f"(load {c0['loadavg_1min']:.2f})", flush=True)
-    inf = bench_inference(args.quick)
+    inf = bench_inference(args.quick, sizes.infer_size, sizes.infer_tile, sizes.infer_features)
     print("  inference done", flush=True)
-    trn = bench_training(args.quick)
+    trn = bench_training(args.quick, sizes)
     print("  training done", flush=True)
     which = args.global_ or ("fp32" if args.quick else "bf16")
-    features = 16 if args.quick else 64
+    features = 4 if args.tiny else (16 if args.quick else 64)
     glob = []
     for bf16 in {"fp32": [False], "bf16": [True], "both": [False, True], "none": []}[which]:
-        glob.append(bench_global(features, bf16))
+        glob.append(bench_global(features, bf16, sizes.global_tile, sizes.global_window))
         print(f"  global day ({glob[-1]['config']}) done", flush=True)
-    c1 = ceilings(args.quick)
+    c1 = ceilings(args.quick, sizes.gemm_n)
     print(f"  ceiling at end:   fp32 {c1['fp32']:.0f}, bf16 {c1['bf16']:.0f} GFLOP/s "
           f"(load {c1['loadavg_1min']:.2f})", flush=True)
-    busy1 = other_load()
-    ceil = {k: max(c0[k], c1[k]) for k in ("fp32", "bf16")}
-    spread = {k: abs(c0[k] - c1[k]) / ceil[k] for k in ("fp32", "bf16")}
+    return {"c0": c0, "c1": c1, "inf": inf, "trn": trn, "glob": glob}
+
+
+def _others(v: float) -> str:
+    return f"{v:.2f}" + (" !" if v > 0.3 else "")
+
+
+def result_rows(m: dict, ceil: dict[str, float], gemm_n: int) -> list[list[str]]:
+    """The table's rows: ceilings, inference, the global day(s) with phases, tiles and memory, training."""
+    c0, c1 = m["c0"], m["c1"]
 
     def frac(gflop: float, prec: str) -> str:
         return f"{gflop / ceil[prec]:.2f} of {prec}"
 
-    def oth(v: float) -> str:
-        return f"{v:.2f}" + (" !" if v > 0.3 else "")
-
     rows = [
-        ["ceiling", f"fp32 GEMM {GEMM_N}^2", "torch.mm, best of run start/end",
-         f"{2 * GEMM_N ** 3 / ceil['fp32'] / 1e9:.3f} s", "", f"{ceil['fp32']:.0f}", "1.00 of fp32",
-         f"{oth(c0['others'])} / {oth(c1['others'])}"],
-        ["ceiling", f"bf16 GEMM {GEMM_N}^2", "torch.mm, best of run start/end",
-         f"{2 * GEMM_N ** 3 / ceil['bf16'] / 1e9:.3f} s", "", f"{ceil['bf16']:.0f}", "1.00 of bf16", ""],
+        ["ceiling", f"fp32 GEMM {gemm_n}^2", "torch.mm, best of run start/end",
+         f"{2 * gemm_n ** 3 / ceil['fp32'] / 1e9:.3f} s", "", f"{ceil['fp32']:.0f}", "1.00 of fp32",
+         f"{_others(c0['others'])} / {_others(c1['others'])}"],
+        ["ceiling", f"bf16 GEMM {gemm_n}^2", "torch.mm, best of run start/end",
+         f"{2 * gemm_n ** 3 / ceil['bf16'] / 1e9:.3f} s", "", f"{ceil['bf16']:.0f}", "1.00 of bf16", ""],
     ]
-    for r in inf:
+    for r in m["inf"]:
         rows.append(["inference", f"predict_tiled {r['precision']}", r["config"], f"{r['seconds']:.2f} s",
                      f"{r['mpx_s']:.3f} Mpx/s", f"{r['gflop_s']:.0f}", frac(r["gflop_s"], r["precision"]),
-                     oth(r["others"])])
-    for g in glob:
+                     _others(r["others"])])
+    for g in m["glob"]:
         rows.append(["global 9km day", f"downscale {g['precision']}", g["config"],
                      f"{g['seconds_downscale']:.1f} s", f"{g['cnn_mpx_s']:.3f} Mpx/s", f"{g['cnn_gflop_s']:.0f}",
-                     frac(g["cnn_gflop_s"], g["precision"]), oth(g["others"])])
+                     frac(g["cnn_gflop_s"], g["precision"]), _others(g["others"])])
         rows.append(["", "  phases", "load+upsample / CNN / mean-pres.+metrics / write",
                      f"{g['seconds_load_and_upsample']:.1f}/{g['seconds_cnn']:.1f}/"
                      f"{g['seconds_mean_preserve_and_metrics']:.1f}/{g['seconds_write']:.1f} s", "", "", "", ""])
@@ -447,21 +492,22 @@ def main() -> None:
         rows.append(["", "  memory", f"peak RSS (baseline {g['rss_baseline_mb']:.0f} MB: python+torch+scene)",
                      f"{g['rss_peak_mb']:.0f} MB", f"numpy {g['numpy_peak_mb']:.0f} MB", "",
                      "target < 2048 MB", ""])
-    for r in trn:
+    for r in m["trn"]:
         rows.append(["training", f"train() {r['precision']}", r["config"], f"{r['step_seconds']:.3f} s/step",
                      f"{r['patches_s']:.1f} patch/s", f"{r['gflop_s']:.0f}", frac(r["gflop_s"], r["precision"]),
-                     oth(r["others"])])
+                     _others(r["others"])])
         rows[-1][4] += f", {r['mpx_s']:.3f} Mpx/s"
-    print()
-    print(table(rows, ["section", "row", "config", "time", "throughput", "GFLOP/s", "fraction of ceiling",
-                       "others"]))
-    print()
-    speed_inf = inf[0]["seconds"] / inf[1]["seconds"]
-    speed_trn = trn[0]["seconds"] / trn[1]["seconds"]
-    print(f"bf16 speed-up: inference {speed_inf:.2f}x, training {speed_trn:.2f}x (fp32 time / bf16 time).")
+    return rows
+
+
+def print_notes(m: dict, rows: list[list[str]], spread: dict[str, float], busy: tuple[float, float],
+                speed: tuple[float, float]) -> None:
+    """The lines under the table: bf16 speed-ups, drift of the ceiling, what the columns count, warnings."""
+    c0, c1 = m["c0"], m["c1"]
+    print(f"bf16 speed-up: inference {speed[0]:.2f}x, training {speed[1]:.2f}x (fp32 time / bf16 time).")
     print(f"Ceiling drift between run start and end: fp32 {spread['fp32']:.0%}, bf16 {spread['bf16']:.0%}; "
           f"load average {c0['loadavg_1min']:.2f} -> {c1['loadavg_1min']:.2f}; other processes' cores busy "
-          f"{busy0:.2f} -> {busy1:.2f}. Fractions use the higher ceiling.")
+          f"{busy[0]:.2f} -> {busy[1]:.2f}. Fractions use the higher ceiling.")
     print("others: cores kept busy by other processes during the row (ceiling: at start / at end); '!' marks a "
           "row measured while another process held a core (see bench/README.md, Noise).")
     print("GFLOP/s counts FLOPs executed (2 x macs_per_pixel per pixel, halo included; training 3x forward); "
@@ -470,10 +516,40 @@ def main() -> None:
     if flagged:
         print(f"WARNING: {len(flagged)} row(s) ran while another process held a core ({', '.join(flagged)}); "
               "their rates and fractions understate this machine. Rerun when it is idle, or with --threads 1.")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child_global:
+        print(json.dumps(global_child(json.loads(args.child_global))))
+        return
+    if args.threads:
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, cpus[:max(1, args.threads)])
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    sizes = TINY if args.tiny else Sizes()
+    threads = use_all_cores()
+    t_start = time.perf_counter()
+    busy0 = other_load()
+    print_header(threads, busy0)
+    m = run_sections(args, sizes)
+    busy1 = other_load()
+    ceil = {k: max(m["c0"][k], m["c1"][k]) for k in ("fp32", "bf16")}
+    spread = {k: abs(m["c0"][k] - m["c1"][k]) / ceil[k] for k in ("fp32", "bf16")}
+    rows = result_rows(m, ceil, sizes.gemm_n)
+    print()
+    print(table(rows, ["section", "row", "config", "time", "throughput", "GFLOP/s", "fraction of ceiling",
+                       "others"]))
+    print()
+    inf, trn = m["inf"], m["trn"]
+    speed_inf = inf[0]["seconds"] / inf[1]["seconds"]
+    speed_trn = trn[0]["seconds"] / trn[1]["seconds"]
+    print_notes(m, rows, spread, (busy0, busy1), (speed_inf, speed_trn))
     results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
+               "tiny": args.tiny,
                "torch": torch.__version__, "threads": threads, "cpu": cpu_name(), "cpu_flags": cpu_flags(),
-               "ceiling_gflop_s": ceil, "ceiling_start": c0, "ceiling_end": c1, "inference": inf,
-               "training": trn, "global_day": glob, "seconds": time.perf_counter() - t_start,
+               "ceiling_gflop_s": ceil, "ceiling_start": m["c0"], "ceiling_end": m["c1"], "inference": inf,
+               "training": trn, "global_day": m["glob"], "seconds": time.perf_counter() - t_start,
                "other_processes_cores_busy": [busy0, busy1], "bf16_speedup": {"inference": speed_inf,
                                                                               "training": speed_trn},
                "note": "timings are noisy: shared machine; compare fractions of the ceiling, not raw rates"}

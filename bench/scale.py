@@ -2,7 +2,7 @@
 on 1 vs 2 Dask workers, and data-parallel training on 1 vs 2 processes; each against this machine's GEMM
 ceiling measured in the same run.
 
-usage: .venv/bin/python bench/scale.py [--quick] [--json build/bench-scale.json]   (or: make bench-scale)
+usage: .venv/bin/python bench/scale.py [--quick | --tiny] [--json build/bench-scale.json]   (or: make bench-scale)
 
 "Ideal" for a TB downscaling run is the FLOPs its VALID output pixels need (2 x macs_per_pixel each) at the
 bf16 GEMM rate measured in this run; ``time / ideal`` is the target ratio (<= 2). See bench/README.md.
@@ -22,27 +22,28 @@ import tempfile
 import time
 
 import numpy as np
+import torch
+from run import RESULTS, Others, cpu_flags, cpu_name, gemm_rate, global_scene, other_load  # bench/, the script folder
+
+from smapdown.core.pipeline import DEFAULT_TB_MODEL
+from smapdown.model import inference
+from smapdown.model.io import code_version, load_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-
-import torch  # noqa: E402
-from run import RESULTS, Others, cpu_flags, cpu_name, gemm_rate, global_scene, other_load  # noqa: E402
-
-from smapdown.core.pipeline import DEFAULT_TB_MODEL  # noqa: E402
-from smapdown.model import inference  # noqa: E402
-from smapdown.model.io import code_version, load_model  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(RESULTS), "bench-scale.json")
 #: windows of the synthetic global M36 scene (rows, cols of 36 km cells), about the size named
 AREAS = {"100 km": (slice(80, 83), slice(184, 187)), "1 000 km": (slice(80, 108), slice(207, 235)),
          "continent": (slice(80, 220), slice(506, 646)), "globe": (slice(0, 406), slice(0, 964))}
+#: --tiny (tests/test_scripts_bench.py): every row on toy windows in seconds; its rates say nothing
+TINY_AREAS = {"100 km": AREAS["100 km"], "300 km": (slice(80, 88), slice(207, 215))}
 
 
-def ceilings(reps: int) -> dict:
+def ceilings(reps: int, n: int = 4096) -> dict:
+    """GEMM ceilings (n x n x n matmul, GFLOP/s) while noting what other processes keep busy."""
     with Others() as o:
-        return {"fp32": gemm_rate(torch.float32, reps), "bf16": gemm_rate(torch.bfloat16, 2 * reps),
+        return {"fp32": gemm_rate(torch.float32, reps, n), "bf16": gemm_rate(torch.bfloat16, 2 * reps, n),
                 "others": o.value, "threads": torch.get_num_threads()}
 
 
@@ -110,8 +111,9 @@ def globe_child(cfg: dict) -> dict:
                 if valid[r:r + cfg["tile"], c:c + cfg["tile"]].any()))}
 
 
-def tries(scene, model, card, flop_px: float) -> list[dict]:
-    """The same continent through predict_tiled in bf16, one change at a time."""
+def tries(scene, model, card, flop_px: float, window: int = 288) -> list[dict]:
+    """The same continent through predict_tiled in bf16, one change at a time; then one ``window``^2 input
+    (288: a 256 px tile with its halo) in two memory layouts."""
     from smapdown.model.inference import predict_tiled, upsample_bicubic
 
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float32)
@@ -150,15 +152,16 @@ def tries(scene, model, card, flop_px: float) -> list[dict]:
                      "executed_px": ex, "gflop_s_executed": ex * flop_px / secs / 1e9, "others": o.value,
                      "threads": threads or torch.get_num_threads()})
     # memory layout of one 288 x 288 window (a 256 px tile with its halo): NCHW vs channels-last
-    t = torch.randn(1, 2, 288, 288)
+    t = torch.randn(1, 2, window, window)
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        for name, inp in (("one 288^2 window, NCHW input", t),
-                          ("one 288^2 window, channels-last input", t.contiguous(memory_format=torch.channels_last))):
+        for name, inp in ((f"one {window}^2 window, NCHW input", t),
+                          (f"one {window}^2 window, channels-last input",
+                           t.contiguous(memory_format=torch.channels_last))):
             model(inp)
             with Others() as o:
                 best = min(_time(lambda inp=inp: model(inp)) for _ in range(2))
-            rows.append({"try": name, "seconds": best, "tiles": 1, "valid_px": 288 * 288,
-                         "executed_px": 288 * 288, "gflop_s_executed": 288 * 288 * flop_px / best / 1e9,
+            rows.append({"try": name, "seconds": best, "tiles": 1, "valid_px": window * window,
+                         "executed_px": window * window, "gflop_s_executed": window * window * flop_px / best / 1e9,
                          "others": o.value, "threads": torch.get_num_threads()})
     return rows
 
@@ -223,72 +226,50 @@ def ddp_rows(tmp: str) -> list[dict]:
     return out
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the globe, the archive and DDP rows")
+    ap.add_argument("--tiny", action="store_true", help="toy windows (100 and 300 km) instead of the areas, the "
+                    "comparisons and tries on the 300 km one; implies --quick (a test of this script, not a "
+                    "benchmark)")
     ap.add_argument("--products", type=int, default=3, help="archive rows: product files (x2 passes)")
     ap.add_argument("--threads", type=int, help="pin this run (and the globe's child) to N cores, torch N threads "
                     "(the ceiling is then N cores' too; the archive and DDP rows use their own processes)")
     ap.add_argument("--no-scaleout", action="store_true", help="skip the archive and DDP rows")
     ap.add_argument("--json", default=OUT)
     ap.add_argument("--child-globe", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child_globe:
-        print(json.dumps(globe_child(json.loads(args.child_globe))))
-        return
-    if args.threads:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:max(1, args.threads)])
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
-    t_start = time.perf_counter()
-    busy0 = other_load()
-    print(f"smapdown scale benchmark {code_version()} | torch {torch.__version__}, {torch.get_num_threads()} "
-          f"threads on {os.cpu_count()} cores | {cpu_name()} [{cpu_flags()}]", flush=True)
-    print(f"  other processes keep {busy0:.2f} of {os.cpu_count()} cores busy (a SHARED machine: rates are "
-          "compared with the ceiling measured in this run)", flush=True)
-    c0 = ceilings(2)
-    print(f"  ceiling at start: fp32 {c0['fp32']:.0f}, bf16 {c0['bf16']:.0f} GFLOP/s", flush=True)
-    model, card = load_model(DEFAULT_TB_MODEL)
-    flop_px = 2.0 * model.macs_per_pixel
-    scene, _, _ = global_scene()
-    res: dict = {"when": dt.datetime.now().isoformat(timespec="seconds"), "cpu": cpu_name(), "flags": cpu_flags(),
-                 "torch": torch.__version__, "flop_per_px": flop_px, "ceiling_start": c0}
-    area = []
-    for label, (r, c) in AREAS.items():
-        if label == "globe":
-            continue
-        area.append(downscale_row(crop(scene, r, c), label, True))
-        print(f"  area {label} done", flush=True)
-    fp32 = downscale_row(crop(scene, *AREAS["continent"]), "continent", False)
-    cont = next(a for a in area if a["area"] == "continent")
-    diff = np.abs(cont["cnn"] - fp32["cnn"])
+    args = ap.parse_args(argv)
+    args.quick = args.quick or args.tiny
+    return args
+
+
+def precision_rows(scene, area: list[dict], label: str, rows: slice, cols: slice) -> dict:
+    """bf16 vs fp32 on one area (the bf16 row is in ``area`` already): the differences and the fp32 time."""
+    fp32 = downscale_row(crop(scene, rows, cols), label, False)
+    bf16 = next(a for a in area if a["area"] == label)
+    diff = np.abs(bf16["cnn"] - fp32["cnn"])
     diff = diff[np.isfinite(diff)]
     err = float(diff.max())
-    res["bf16_vs_fp32_max_abs_K_continent"] = err
-    res["bf16_vs_fp32_rms_K_continent"] = float(np.sqrt(np.mean(diff ** 2)))
-    res["bf16_vs_fp32_p999_K_continent"] = float(np.quantile(diff, 0.999))
-    res["fp32_continent_seconds"] = fp32["seconds"]
-    print(f"  bf16 vs fp32 on the continent: max |diff| {err:.4f} K", flush=True)
-    res["tries"] = tries(crop(scene, *AREAS["continent"]), model, card, flop_px)
-    print("  tries done", flush=True)
-    if not args.quick:
-        with Others() as o:
-            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-globe", json.dumps({"tile": 256})],
-                               capture_output=True, text=True, timeout=3600)
-        if p.returncode != 0:
-            raise RuntimeError(p.stderr[-3000:])
-        globe = json.loads(p.stdout.strip().splitlines()[-1])
-        area.append({"area": "globe", "precision": "bf16", **globe, "others": o.value})
-        print("  globe done", flush=True)
-    if not args.quick and not args.no_scaleout:
-        with tempfile.TemporaryDirectory(prefix="smapdown-scale-") as tmp:
-            res["archive"] = archive_rows(tmp, args.products)
-            print("  archive done", flush=True)
-            res["ddp"] = ddp_rows(tmp)
-            print("  ddp done", flush=True)
-    c1 = ceilings(2)
-    res["ceiling_end"] = c1
-    ceil = {k: max(c0[k], c1[k]) for k in ("fp32", "bf16")}
-    res["ceiling"] = ceil
+    print(f"  bf16 vs fp32 on the {label}: max |diff| {err:.4f} K", flush=True)
+    return {"bf16_vs_fp32_max_abs_K_continent": err, "bf16_vs_fp32_rms_K_continent": float(np.sqrt(np.mean(diff ** 2))),
+            "bf16_vs_fp32_p999_K_continent": float(np.quantile(diff, 0.999)), "fp32_continent_seconds": fp32["seconds"],
+            "compare_area": label}
+
+
+def globe_row() -> dict:
+    """The global day in a fresh process (its own peak RSS)."""
+    with Others() as o:
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-globe", json.dumps({"tile": 256})],
+                           capture_output=True, text=True, timeout=3600)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr[-3000:])
+    globe = json.loads(p.stdout.strip().splitlines()[-1])
+    return {"area": "globe", "precision": "bf16", **globe, "others": o.value}
+
+
+def add_ratios(res: dict, area: list[dict], flop_px: float) -> None:
+    """Ideal times, time / ideal, fractions of the ceiling and scaling efficiencies, into ``res``."""
+    ceil = res["ceiling"]
     for a in area:
         a.pop("cnn", None)
         a["ideal_seconds"] = a["valid_px"] * flop_px / (ceil["bf16"] * 1e9)
@@ -304,6 +285,51 @@ def main() -> None:
     if "ddp" in res:
         one, two = res["ddp"]
         res["ddp_scaling_efficiency"] = two["patches_per_s"] / (2 * one["patches_per_s"])
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child_globe:
+        print(json.dumps(globe_child(json.loads(args.child_globe))))
+        return
+    if args.threads:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:max(1, args.threads)])
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    t_start = time.perf_counter()
+    busy0 = other_load()
+    print(f"smapdown scale benchmark {code_version()} | torch {torch.__version__}, {torch.get_num_threads()} "
+          f"threads on {os.cpu_count()} cores | {cpu_name()} [{cpu_flags()}]", flush=True)
+    print(f"  other processes keep {busy0:.2f} of {os.cpu_count()} cores busy (a SHARED machine: rates are "
+          "compared with the ceiling measured in this run)", flush=True)
+    c0 = ceilings(2, 512 if args.tiny else 4096)
+    print(f"  ceiling at start: fp32 {c0['fp32']:.0f}, bf16 {c0['bf16']:.0f} GFLOP/s", flush=True)
+    model, card = load_model(DEFAULT_TB_MODEL)
+    flop_px = 2.0 * model.macs_per_pixel
+    scene, _, _ = global_scene()
+    res: dict = {"when": dt.datetime.now().isoformat(timespec="seconds"), "cpu": cpu_name(), "flags": cpu_flags(),
+                 "torch": torch.__version__, "flop_per_px": flop_px, "ceiling_start": c0, "tiny": args.tiny}
+    areas, compare = (TINY_AREAS, "300 km") if args.tiny else (AREAS, "continent")
+    area = []
+    for label, (r, c) in areas.items():
+        if label != "globe":
+            area.append(downscale_row(crop(scene, r, c), label, True))
+            print(f"  area {label} done", flush=True)
+    res.update(precision_rows(scene, area, compare, *areas[compare]))
+    res["tries"] = tries(crop(scene, *areas[compare]), model, card, flop_px, 48 if args.tiny else 288)
+    print("  tries done", flush=True)
+    if not args.quick:
+        area.append(globe_row())
+        print("  globe done", flush=True)
+    if not args.quick and not args.no_scaleout:
+        with tempfile.TemporaryDirectory(prefix="smapdown-scale-") as tmp:
+            res["archive"] = archive_rows(tmp, args.products)
+            print("  archive done", flush=True)
+            res["ddp"] = ddp_rows(tmp)
+            print("  ddp done", flush=True)
+    c1 = ceilings(2, 512 if args.tiny else 4096)
+    res["ceiling_end"] = c1
+    res["ceiling"] = {k: max(c0[k], c1[k]) for k in ("fp32", "bf16")}
+    add_ratios(res, area, flop_px)
     res["other_processes_cores_busy"] = [busy0, other_load()]
     res["seconds"] = time.perf_counter() - t_start
     print(report(res))
@@ -326,10 +352,11 @@ def report(r: dict) -> str:
         lines.append(f"| {a['area']} ({a['grid'][0]} x {a['grid'][1]} px{extra}) | {a['valid_px']:,} | "
                      f"{a['seconds']:.2f} s | {a['ideal_seconds']:.3f} s | {a['time_over_ideal']:.1f} | "
                      f"{a['others']:.2f} |")
-    lines += ["", f"bf16 vs fp32 (continent, after mean preservation): rms "
+    where = r.get("compare_area", "continent")
+    lines += ["", f"bf16 vs fp32 ({where}, after mean preservation): rms "
               f"{r['bf16_vs_fp32_rms_K_continent']:.4f} K, 99.9th percentile {r['bf16_vs_fp32_p999_K_continent']:.4f}"
               f" K, max {r['bf16_vs_fp32_max_abs_K_continent']:.4f} K", "",
-              "| try (continent, predict_tiled bf16) | tiles | executed / valid px | time | GFLOP/s executed | "
+              f"| try ({where}, predict_tiled bf16) | tiles | executed / valid px | time | GFLOP/s executed | "
               "fraction of bf16 ceiling | time / ideal | others |", "|---|---|---|---|---|---|---|---|"]
     for t in r["tries"]:
         lines.append(f"| {t['try']} ({t['threads']} thr) | {t['tiles']} | {t['executed_px'] / t['valid_px']:.2f} | "

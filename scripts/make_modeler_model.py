@@ -5,6 +5,7 @@ Built with the QGIS modeler API so the file is exactly what the graphical modele
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -81,6 +82,9 @@ def build() -> QgsProcessingModelAlgorithm:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=OUT, help="where to write the .model3 (default: the committed file)")
+    out = ap.parse_args().out
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QgsApplication([], False)
     app.initQgis()
@@ -95,9 +99,9 @@ def main() -> None:
     ok, errors = m.validate()
     if not ok:
         sys.exit("model does not validate: " + "; ".join(errors))
-    if not m.toFile(OUT):
-        sys.exit(f"could not write {OUT}")
-    print(f"wrote {OUT}")
+    if not m.toFile(out):
+        sys.exit(f"could not write {out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ The QML files are committed; this script is how they were made, so they can be c
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -35,10 +36,13 @@ STYLES = {
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=OUT, help="folder of the .qml files (default: the committed ones)")
+    out = ap.parse_args().out
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QgsApplication([], False)
     app.initQgis()
-    os.makedirs(OUT, exist_ok=True)
+    os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tif = os.path.join(tmp, "x.tif")
         ds = gdal.GetDriverByName("GTiff").Create(tif, 4, 4, 1, gdal.GDT_Float32)
@@ -67,10 +71,11 @@ def main() -> None:
             renderer.setClassificationMin(lo)
             renderer.setClassificationMax(hi)
             layer.setRenderer(renderer)
-            msg, ok = layer.saveNamedStyle(os.path.join(OUT, f"{name}.qml"))
+            msg, ok = layer.saveNamedStyle(os.path.join(out, f"{name}.qml"))
             if not ok:
                 sys.exit(f"could not save {name}.qml: {msg}")
             print(f"{name}.qml: {lo}..{hi} {unit} ({ramp_name}{', inverted' if invert else ''})")
+        del layer, renderer, shader  # before QGIS exits: a layer alive at exitQgis() crashes it (SIGSEGV)
     app.exitQgis()
 
 
