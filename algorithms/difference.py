@@ -62,7 +62,7 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{text} of the first band")))
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core import pipeline
+        from ..workflows.compare import difference
 
         a = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         b = self.parameterAsRasterLayer(parameters, self.REFERENCE, context)
@@ -72,7 +72,7 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
             raise InputError("'Input raster' and 'Reference raster' must both be readable raster layers")
         a_path, b_path = source_file(a.source()), source_file(b.source())
         out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        grid, diffs, names, report = pipeline.difference(
+        grid, diffs, names, report = difference(
             a_path, b_path, regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
         feedback.pushInfo(f"Reference resampling: {report['resampling']}")
         units = band_units(a_path)

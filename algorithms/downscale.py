@@ -149,7 +149,8 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                                    self.parameterDefinition(self.INPUT).description())
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core import pipeline
+        from ..core.inputs import read_tb36
+        from ..workflows.downscale import downscale
 
         path = self.input_file(parameters, self.INPUT, context)
         pass_ = [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)]
@@ -169,14 +170,14 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
 
             raise QgsProcessingException(problem)
 
-        scene = pipeline.read_tb36(path, extent, crs, pass_)
+        scene = read_tb36(path, extent, crs, pass_)
         feedback.pushInfo(f"Input: {scene.label}, 36 km window {scene.grid.rows} x {scene.grid.cols}")
-        res = pipeline.downscale(scene, model, device, preserve, reference,
-                                 uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
-                                 feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                 static_path=self.input_file(parameters, "STATIC", context),
-                                 max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART", context),
-                                 regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
+        res = downscale(scene, model, device, preserve, reference,
+                        uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
+                        feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
+                        static_path=self.input_file(parameters, "STATIC", context),
+                        max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART", context),
+                        regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
         feedback.pushInfo(f"Device used: {res.device}")
         checks = input_checks(res.metrics)
         for what, value in checks:

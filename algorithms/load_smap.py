@@ -11,8 +11,8 @@ from qgis.core import (
 )
 
 from ..core import smap
-from ..core.pipeline import crop_to_data
 from ..core.raster import write_scene
+from ..core.regrid import crop_to_data
 from .base import SmapdownAlgorithm, layer_name, nice_units, style_for_roles
 
 PASSES = ["Default (AM where the product has AM and PM)", "AM", "PM"]

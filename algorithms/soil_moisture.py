@@ -118,7 +118,8 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                                    self.parameterDefinition(self.INPUT).description())
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core import pipeline
+        from ..core.inputs import read_tb36
+        from ..workflows.soil_moisture import estimate_soil_moisture, sm_model_ancillary
 
         path = self.input_file(parameters, self.INPUT, context)
         lst = self.input_file(parameters, self.LST, context)
@@ -134,13 +135,13 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         if problem:
             raise QgsProcessingException(problem)
 
-        scene = pipeline.read_tb36(path, extent, crs, ancillary=pipeline.sm_model_ancillary(model))
-        res = pipeline.estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
-                                              bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                              static_path=self.input_file(parameters, "STATIC", context),
-                                              max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART",
+        scene = read_tb36(path, extent, crs, ancillary=sm_model_ancillary(model))
+        res = estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
+                                     bf16=self.parameterAsBoolean(parameters, "BF16", context),
+                                     static_path=self.input_file(parameters, "STATIC", context),
+                                     max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART",
                                                                                  context),
-                                              regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID",
+                                     regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID",
                                                                                        context))
         feedback.pushInfo(f"Device used: {res.device}")
         checks = input_checks(res.metrics)

@@ -186,17 +186,18 @@ class TrainAlgorithm(SmapdownAlgorithm):
         return None
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core import pipeline
+        from ..core.files import kind_filter, list_files
         from ..core.plots import loss_curve
         from ..model.io import save_model, write_card_json
         from ..model.train import TrainConfig, is_main_process, split_by_date, train
+        from ..workflows.training_data import sm_training_data, tb_training_data
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
         exts = (".h5", ".tif", ".tiff")
-        low = pipeline.list_files(self.input_files(parameters, "INPUT_LOW", context), exts,
-                                  pipeline.kind_filter("tb36"))
-        high = pipeline.list_files(self.input_files(parameters, "INPUT_HIGH", context), exts,
-                                   pipeline.kind_filter("tb9" if case == "tb" else "sm_fine"))
+        low = list_files(self.input_files(parameters, "INPUT_LOW", context), exts,
+                         kind_filter("tb36"))
+        high = list_files(self.input_files(parameters, "INPUT_HIGH", context), exts,
+                          kind_filter("tb9" if case == "tb" else "sm_fine"))
         extent, crs = self.extent_arg(parameters, context)
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
         out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
@@ -215,17 +216,17 @@ class TrainAlgorithm(SmapdownAlgorithm):
             method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
             if method == "auto":
                 method = "nearest" if self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context) else "bicubic"
-            data, grid, prov = pipeline.tb_training_data(
+            data, grid, prov = tb_training_data(
                 low, high, extent, crs, start, end, upsampling=method,
                 static_path=self.input_file(parameters, "INPUT_STATIC", context))
         else:
-            lst = pipeline.list_files(self.input_files(parameters, "INPUT_LST", context),
-                                      (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
+            lst = list_files(self.input_files(parameters, "INPUT_LST", context),
+                             (".hdf", ".tif", ".tiff"), kind_filter("lst"))
             if not lst:
                 raise QgsProcessingException("Case soil moisture needs 'LST files (soil-moisture case)': one LST "
                                              "file per day.")
             grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
-            data, grid, prov = pipeline.sm_training_data(
+            data, grid, prov = sm_training_data(
                 low, lst, high, grid_name, extent, crs, start, end,
                 ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context),
                 static_path=self.input_file(parameters, "INPUT_STATIC", context))

@@ -318,8 +318,8 @@ class _Clock:
 
 def global_child(cfg: dict) -> dict:
     """Run in a fresh process so its peak RSS is the job's own: downscale + write one global 9 km day."""
-    from smapdown.core import pipeline
     from smapdown.core.raster import BandSpec, write_geotiff
+    from smapdown.workflows.downscale import downscale
 
     threads = use_all_cores()
     scene, land_frac, valid_frac = global_scene()
@@ -333,7 +333,7 @@ def global_child(cfg: dict) -> dict:
         tracemalloc.start()
         clock = _Clock()
         t0 = time.perf_counter()
-        res = pipeline.downscale(scene, model_path=model_path, device="cpu", tile=tile, feedback=clock.feedback,
+        res = downscale(scene, model_path=model_path, device="cpu", tile=tile, feedback=clock.feedback,
                         bf16=bool(cfg["bf16"]))
         t1 = time.perf_counter()
         numpy_peak_downscale = tracemalloc.get_traced_memory()[1] / 2 ** 20

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from run import RESULTS, Others, cpu_flags, cpu_name, gemm_rate, global_scene, other_load  # bench/, the script folder
 
-from smapdown.core.pipeline import DEFAULT_TB_MODEL
+from smapdown.core.files import DEFAULT_TB_MODEL
 from smapdown.model import inference
 from smapdown.model.io import code_version, load_model
 
@@ -48,7 +48,7 @@ def ceilings(reps: int, n: int = 4096) -> dict:
 
 
 def crop(scene, rows: slice, cols: slice):
-    from smapdown.core.pipeline import crop_scene
+    from smapdown.core.regrid import crop_scene
 
     return crop_scene(scene, scene.grid.window(rows.start, cols.start, rows.stop - rows.start,
                                                cols.stop - cols.start))
@@ -73,13 +73,13 @@ def executed(valid: np.ndarray, tile: int, halo: int, radius: int, shrink: bool)
 
 
 def downscale_row(scene, label: str, bf16: bool, tile: int = 256, threads: int | None = None) -> dict:
-    """core.pipeline.downscale with the bundled poster net on ``scene``; seconds and valid pixels."""
-    from smapdown.core import pipeline
+    """workflows.downscale.downscale with the bundled poster net on ``scene``; seconds and valid pixels."""
+    from smapdown.workflows.downscale import downscale
 
     ctx = inference.fixed_threads(threads) if threads else contextlib.nullcontext()
     with Others() as o, ctx:
         t = time.perf_counter()
-        res = pipeline.downscale(scene, device="cpu", tile=tile, bf16=bf16)
+        res = downscale(scene, device="cpu", tile=tile, bf16=bf16)
         secs = time.perf_counter() - t
     valid = int(np.isfinite(res.cnn[0]).sum())
     return {"area": label, "precision": "bf16" if bf16 else "fp32", "seconds": secs, "valid_px": valid,
@@ -88,15 +88,15 @@ def downscale_row(scene, label: str, bf16: bool, tile: int = 256, threads: int |
 
 
 def globe_child(cfg: dict) -> dict:
-    """A global 9 km day through pipeline.downscale in this fresh process: seconds, peak RSS, pixels."""
-    from smapdown.core import pipeline
+    """A global 9 km day through workflows.downscale in this fresh process: seconds, peak RSS, pixels."""
     from smapdown.model.network import use_all_cores
+    from smapdown.workflows.downscale import downscale
 
     use_all_cores()
     scene, land, _ = global_scene()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()
-    res = pipeline.downscale(scene, device="cpu", tile=cfg["tile"], bf16=True)
+    res = downscale(scene, device="cpu", tile=cfg["tile"], bf16=True)
     secs = time.perf_counter() - t
     valid = np.isfinite(res.cnn).all(axis=0)
     return {"seconds": secs, "valid_px": int(valid.sum()), "grid": list(res.grid.shape), "land_fraction": land,

@@ -6,7 +6,7 @@ A field whose valid values lie MOSTLY outside the range is not that quantity at 
 so a GeoTIFF of TB in Celsius or of soil moisture in percent never yields a plausible-looking map.
 
 The readers of SMAP HDF5 (:mod:`core.smap`), MODIS / LST rasters (:mod:`core.modis`) and EASE2 GeoTIFFs
-(:mod:`core.pipeline`, through :func:`check_field`) all use :data:`RANGES`.
+(:mod:`core.inputs`, through :func:`check_field`) all use :data:`RANGES`.
 """
 
 from __future__ import annotations

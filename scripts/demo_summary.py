@@ -12,9 +12,10 @@ import sys
 
 import numpy as np
 
-from smapdown.core.pipeline import read_lst_on, read_reference, read_tb36, regrid
+from smapdown.core.inputs import read_lst_on, read_reference, read_tb36
 from smapdown.core.plots import poster_panel
 from smapdown.core.raster import read_ease_raster
+from smapdown.core.regrid import regrid
 
 
 def label(model: str) -> str:

@@ -27,10 +27,15 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from smapdown.core import landcover, pipeline, simulate  # noqa: E402
+from smapdown.core import landcover, simulate  # noqa: E402
 from smapdown.core.feedback import PrintFeedback  # noqa: E402
+from smapdown.core.files import DEFAULT_TB_MODEL  # noqa: E402
 from smapdown.core.grid import Grid  # noqa: E402
+from smapdown.core.inputs import read_reference, read_static, read_tb36  # noqa: E402
+from smapdown.core.regrid import regrid  # noqa: E402
 from smapdown.core.report import json_safe  # noqa: E402
+from smapdown.core.tb_bounds import TB_FLOOR, physical_tb  # noqa: E402
+from smapdown.workflows.downscale import downscale  # noqa: E402
 
 REAL_DIR = os.path.join(ROOT, "..", "shared", "data", "real", "smap")
 OUT = os.path.join(ROOT, "build", "validation")
@@ -86,7 +91,7 @@ def apply_model(path: str, coarse: np.ndarray, static_fine: np.ndarray | None, f
             raise SystemExit(f"{path} reads {extra}: static inputs needed")
         x = np.concatenate([x, static_fine.astype(np.float32)])
     fine = predict_tiled(model, card, x.astype(np.float32), tile=256, bf16=bf16)
-    out, _ = pipeline.physical_tb(fine, coarse, factor)
+    out, _ = physical_tb(fine, coarse, factor)
     return out
 
 
@@ -102,7 +107,7 @@ def mae_by_pol(pred: np.ndarray, ref: np.ndarray, keep: np.ndarray) -> list[floa
 # --- the real half-orbit -----------------------------------------------------------------------------------
 def real_wald_inputs(path: str) -> dict:
     """The real 36 km TB, its 144 km aggregate, the file's own static bands at 36 km, and the land mask."""
-    scene = pipeline.read_tb36(path)
+    scene = read_tb36(path)
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float32)
     _, cover = landcover.read_product_cover(path, scene.grid)
     static = np.stack([cover[b] for b in landcover.COVER_BANDS])
@@ -222,7 +227,7 @@ def run_wald(args) -> dict:
         preds[f"CNN, {variant} (trained in simulation)"] = apply_model(out, inp["tb144"], static, WALD_FACTOR)
     if args.bundled:
         preds["bundled model/tb_general.pt applied at 144 -> 36 km"] = apply_model(
-            pipeline.DEFAULT_TB_MODEL, inp["tb144"], inp["static36"], WALD_FACTOR)
+            DEFAULT_TB_MODEL, inp["tb144"], inp["static36"], WALD_FACTOR)
     res = score_wald(inp, preds)
     res["training"] = trained
     res["file"] = os.path.basename(path)
@@ -275,7 +280,7 @@ def field_stats(tb: np.ndarray, water: np.ndarray, cover: np.ndarray) -> dict:
 
 def real_stats(path: str) -> dict:
     """Statistics of the real half-orbit's 36 km TB (tb_*_corrected, as smapdown reads it)."""
-    scene = pipeline.read_tb36(path)
+    scene = read_tb36(path)
     tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float64)
     _, cov = landcover.read_product_cover(path, scene.grid)
     cover = np.stack([cov[b] for b in landcover.COVER_BANDS[:5]])
@@ -299,22 +304,22 @@ def sim_stats(specs: list[tuple], days: int) -> dict:
         for k in sub:
             sub[k].append([var[k]["tb_v"], var[k]["tb_h"]] if var[k]["cells"] else [np.nan, np.nan])
         region = region_grid(spec)
-        st = pipeline.read_static(files["static"][0], region)
+        st = read_static(files["static"][0], region)
         water = st["static_water"]
         cover = np.stack([st[b] for b in landcover.COVER_BANDS[:5]])
         grid9 = region.refine("M09")
-        water9 = pipeline.read_static(files["static"][0], grid9)["static_water"]
+        water9 = read_static(files["static"][0], grid9)["static_water"]
         for i in range(0, len(files["low"]), 2):
-            scene = pipeline.read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
+            scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
             tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float64)
             tbs.append(tb)
             waters.append(water)
             covers.append(cover)
             truth = read_ease_raster(same_day(files["truth"], scene.date))
-            radar = pipeline.read_reference(same_day(files["high"], scene.date), grid9, ["tb_v", "tb_h"])[0]
+            radar = read_reference(same_day(files["high"], scene.date), grid9, ["tb_v", "tb_h"])[0]
             bic = upsample(tb.astype(np.float32), 4, "bicubic")
             for b, band in enumerate(("tb_v", "tb_h")):
-                t = pipeline.regrid(truth.arrays[b], truth.grid, grid9)
+                t = regrid(truth.arrays[b], truth.grid, grid9)
                 ok = np.isfinite(t) & np.isfinite(radar[b]) & np.isfinite(bic[b]) & (water9 < 0.5)
                 ap[band] += [np.abs(radar[b] - t)[ok].sum(), np.abs(bic[b] - t)[ok].sum(), ok.sum()]
                 rep = upsample(tb[b:b + 1].astype(np.float32), 4, "nearest")[0]
@@ -354,11 +359,11 @@ def run_bound(args) -> dict:
     path = real_file()
     if path is None:
         raise SystemExit("the real half-orbit is absent (../shared/data/real/smap)")
-    model = args.model or pipeline.DEFAULT_TB_MODEL
-    scene = pipeline.read_tb36(path)
+    model = args.model or DEFAULT_TB_MODEL
+    scene = read_tb36(path)
     t = time.time()
-    res = pipeline.downscale(scene, model, bf16=True)
-    floor = pipeline.TB_FLOOR
+    res = downscale(scene, model, bf16=True)
+    floor = TB_FLOOR
     out = {"model": os.path.relpath(os.path.realpath(model), ROOT), "file": os.path.basename(path),
            "seconds": time.time() - t, "floor_K": list(floor), "cnn_pixels_outside_bounds_before_clipping":
            res.metrics["mean_preservation"]["pixels_clipped_to_physical_bounds"]}

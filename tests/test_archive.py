@@ -17,11 +17,14 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from smapdown.core import pipeline, simulate
+from smapdown.core import simulate
 from smapdown.core.atomic import leftover_temps
 from smapdown.core.errors import InputError
 from smapdown.core.feedback import Feedback
+from smapdown.core.files import DEFAULT_TB_MODEL
+from smapdown.core.inputs import read_tb36
 from smapdown.workflows import archive
+from smapdown.workflows.downscale import downscale
 
 gdal.UseExceptions()
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +50,7 @@ def model(tmp_path_factory) -> str:
 
     folder = tmp_path_factory.mktemp("archive-model")
     for ext in (".pt", ".json"):
-        shutil.copy2(pipeline.DEFAULT_TB_MODEL[:-3] + ext, folder / f"tb{ext}")
+        shutil.copy2(DEFAULT_TB_MODEL[:-3] + ext, folder / f"tb{ext}")
     return str(folder / "tb.pt")
 
 
@@ -89,7 +92,7 @@ def test_serial_run_writes_cogs_vrts_and_manifest(serial_run, products, model):
     from smapdown.model.inference import fixed_threads
 
     with fixed_threads(1):
-        ref = pipeline.downscale(pipeline.read_tb36(job.path, pass_=job.pass_), model)
+        ref = downscale(read_tb36(job.path, pass_=job.pass_), model)
     got = ds.GetRasterBand(1).ReadAsArray()
     assert np.array_equal(np.where(got == -9999, np.nan, got), ref.cnn[0], equal_nan=True)
     # a VRT per quantity, one band per product in date order, described by date and pass

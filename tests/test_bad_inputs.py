@@ -97,8 +97,9 @@ def _scale_tb(f, factor, drop_range=True):
 def inputs(sim, tmp_path_factory) -> Inputs:
     import torch
 
+    from smapdown.core.files import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
     from smapdown.core.grid import Grid
-    from smapdown.core.pipeline import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL, read_tb36
+    from smapdown.core.inputs import read_tb36
 
     folder, _ = sim
     bad = tmp_path_factory.mktemp("bad_inputs")
@@ -676,29 +677,32 @@ def test_bad_input_through_qgis_process(alg, params, name, inputs, qgis_process_
 
 def test_date_gap_within_tolerance_is_reported(inputs):
     """The core's date tolerance: 2 days apart passes with max_days_apart=2 and the gap is in the result."""
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
+    from smapdown.workflows.soil_moisture import SM_ANCILLARY, estimate_soil_moisture
 
-    scene = pipeline.read_tb36(inputs.low, ancillary=pipeline.SM_ANCILLARY)
-    res = pipeline.estimate_soil_moisture(scene, inputs["lst_2days"], grid_name="M09", max_days_apart=2)
+    scene = read_tb36(inputs.low, ancillary=SM_ANCILLARY)
+    res = estimate_soil_moisture(scene, inputs["lst_2days"], grid_name="M09", max_days_apart=2)
     assert res.metrics["dates"]["lst_gap_days"] == -2
     assert res.metrics["dates"]["input_date"] == "2015-04-06"
     dt.date.fromisoformat(res.metrics["dates"]["lst_date"])
 
 
 def test_regrid_reference_only_when_asked_and_reported(inputs):
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
+    from smapdown.workflows.downscale import downscale
 
-    scene = pipeline.read_tb36(inputs.low)
-    res = pipeline.downscale(scene, reference=inputs["tb36"], regrid_reference=True)
+    scene = read_tb36(inputs.low)
+    res = downscale(scene, reference=inputs["tb36"], regrid_reference=True)
     assert "replicated" in res.metrics["reference_resampling"]
-    same = pipeline.downscale(scene, reference=inputs.high)
+    same = downscale(scene, reference=inputs.high)
     assert same.metrics["reference_resampling"] == "same grid"
     assert same.metrics["dates"]["reference_gap_days"] == 0
 
 
 def test_partly_out_of_range_raster_is_masked_and_counted(inputs, tmp_path):
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
     from smapdown.core.raster import read_ease_raster
+    from smapdown.workflows.downscale import downscale
 
     rd = read_ease_raster(inputs["tb36"])
     a = [x.copy() for x in rd.arrays]
@@ -706,10 +710,10 @@ def test_partly_out_of_range_raster_is_masked_and_counted(inputs, tmp_path):
     r, c = ok[0]
     a[0][r, c] = -50.0
     path = _ease_tif(tmp_path / "one_bad.tif", rd.grid, a, ["tb_v", "tb_h"], ["K", "K"], {"date": "2015-04-06"})
-    scene = pipeline.read_tb36(path)
+    scene = read_tb36(path)
     assert scene.out_of_range() == {"tb_v": 1}
     assert np.isnan(scene.by_role("tb_v").data).sum() == np.isnan(rd.arrays[0]).sum() + 1
-    res = pipeline.downscale(scene)
+    res = downscale(scene)
     assert res.metrics["input_pixels_out_of_physical_range"] == {"tb_v": 1}
 
 
@@ -755,7 +759,7 @@ def test_memory_estimates_refuse_with_the_estimate():
 
 def test_dates_cross_check_names_both_files():
     from smapdown.core.errors import InputError
-    from smapdown.core.pipeline import check_date_range, check_dates
+    from smapdown.core.inputs import check_date_range, check_dates
 
     d = dt.date(2019, 8, 22)
     out = check_dates({"input": ("tb.h5", d), "lst": ("lst.hdf", d), "reference": ("ref.tif", None)})
@@ -770,21 +774,21 @@ def test_dates_cross_check_names_both_files():
 
 
 def test_training_refuses_36km_targets_and_reports_start_end(inputs):
-    from smapdown.core import pipeline
     from smapdown.core.errors import InputError
+    from smapdown.workflows.training_data import tb_training_data
 
     lows = [str(inputs.sim / n) for n in sorted(os.listdir(inputs.sim)) if n.startswith("SMAP_L3_SM_P_")]
     with pytest.raises(InputError, match=r"SMAP_L3_SM_P_.*M36 grid.*INPUT_HIGH.*M09"):
-        pipeline.tb_training_data(lows, lows)
+        tb_training_data(lows, lows)
     highs = [str(inputs.sim / n) for n in sorted(os.listdir(inputs.sim)) if n.startswith("SMAP_L3_SM_AP_")]
     with pytest.raises(InputError, match=r"between START 2016-01-01 and END any"):
-        pipeline.tb_training_data(lows, highs, start=dt.date(2016, 1, 1))
+        tb_training_data(lows, highs, start=dt.date(2016, 1, 1))
 
 
 def test_location_model_window_containment():
     from smapdown.core.errors import InputError
     from smapdown.core.grid import Grid
-    from smapdown.core.pipeline import model_origin
+    from smapdown.core.provenance import model_origin
 
     class M:
         location = object()

@@ -31,14 +31,15 @@ DAY = "20150406"
 KILL_POINTS = 6
 RUNNER = r'''
 import sys, time
-from smapdown.core import pipeline
+from smapdown.core.inputs import read_tb36
+from smapdown.workflows.downscale import downscale
 from smapdown.core.atomic import OutputSet
 from smapdown.core.raster import BandSpec, write_geotiff
 from smapdown.core.report import write_report
 low, folder, tag = sys.argv[1], sys.argv[2], sys.argv[3]
 print("start", flush=True)
-scene = pipeline.read_tb36(low)
-res = pipeline.downscale(scene, device="cpu", tile=32)
+scene = read_tb36(low)
+res = downscale(scene, device="cpu", tile=32)
 bands = [BandSpec("tb_v", "K"), BandSpec("tb_h", "K")]
 with OutputSet(inputs={"INPUT": low}) as out:
     for name, arr in (("tb9", res.cnn), ("baseline", res.baseline), ("cnn_again", res.cnn)):
@@ -213,21 +214,23 @@ def _stops_within(job, fb: CancelAt, limit: float = 2.0) -> float:
 
 
 def test_cancel_downscale_within_2s(sim):
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
+    from smapdown.workflows.downscale import downscale
 
     folder, _ = sim
-    scene = pipeline.read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"))
-    _stops_within(lambda fb: pipeline.downscale(scene, device="cpu", tile=32, feedback=fb, uncertainty=True),
+    scene = read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"))
+    _stops_within(lambda fb: downscale(scene, device="cpu", tile=32, feedback=fb, uncertainty=True),
                   CancelAt(1))
 
 
 def test_cancel_soil_moisture_within_2s(sim):
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
+    from smapdown.workflows.soil_moisture import SM_ANCILLARY, estimate_soil_moisture
 
     folder, _ = sim
-    scene = pipeline.read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), ancillary=pipeline.SM_ANCILLARY)
-    _stops_within(lambda fb: pipeline.estimate_soil_moisture(scene, str(folder / f"LST_{DAY}_SIM.tif"), tile=32,
-                                                             feedback=fb), CancelAt(1))
+    scene = read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), ancillary=SM_ANCILLARY)
+    _stops_within(lambda fb: estimate_soil_moisture(scene, str(folder / f"LST_{DAY}_SIM.tif"), tile=32,
+                                                    feedback=fb), CancelAt(1))
 
 
 def test_cancel_lst_reader_within_2s(sim):
@@ -249,22 +252,23 @@ def test_cancel_simulate_within_2s():
 
 
 def test_cancel_training_set_assembly_within_2s(sim):
-    from smapdown.core import pipeline
+    from smapdown.workflows.training_data import tb_training_data
 
     folder, _ = sim
     files = sorted(str(folder / n) for n in os.listdir(folder))
     low = [f for f in files if "SM_P_" in f]
     high = [f for f in files if "SM_AP_" in f]
 
-    _stops_within(lambda fb: pipeline.tb_training_data(low, high, feedback=fb), CancelAt(1))
+    _stops_within(lambda fb: tb_training_data(low, high, feedback=fb), CancelAt(1))
 
 
 def test_cancel_from_another_thread_stops_downscale_within_2s(sim):
     """A cancel arriving from the GUI thread while the CNN runs."""
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import read_tb36
+    from smapdown.workflows.downscale import downscale
 
     folder, _ = sim
-    scene = pipeline.read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"))
+    scene = read_tb36(str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"))
 
     class Flag(Feedback):
         def __init__(self):
@@ -284,7 +288,7 @@ def test_cancel_from_another_thread_stops_downscale_within_2s(sim):
     threading.Thread(target=later, daemon=True).start()
     try:
         for _ in range(50):  # keep it busy until the cancel arrives
-            pipeline.downscale(scene, device="cpu", tile=32, feedback=fb, uncertainty=True)
+            downscale(scene, device="cpu", tile=32, feedback=fb, uncertainty=True)
     except Canceled:
         pass
     assert fb.when is not None

@@ -282,7 +282,7 @@ def _write_raster(path: Path, r: dict) -> None:
 @given(r=rasters(), roles=st.sampled_from([["tb_v", "tb_h"], ["soil_moisture"], ["lst"], ["static_clay"]]))
 def test_fuzz_geotiff_reader(tmp_path_factory, r, roles):
     _count("geotiff")
-    from smapdown.core import pipeline
+    from smapdown.core.inputs import raster_scene, read_reference
 
     path = _fresh(tmp_path_factory, "fuzz.tif")
     _write_raster(path, r)
@@ -294,7 +294,7 @@ def test_fuzz_geotiff_reader(tmp_path_factory, r, roles):
     for a in rd.arrays:
         assert a.dtype == np.float32 and not np.isinf(a).any()
     try:
-        scene = pipeline._raster_scene(str(path), roles)
+        scene = raster_scene(str(path), roles)
     except InputError:
         return
     from smapdown.core.physical import range_of
@@ -305,7 +305,7 @@ def test_fuzz_geotiff_reader(tmp_path_factory, r, roles):
         if rng is not None and finite.size:
             assert finite.min() >= rng.lo and finite.max() <= rng.hi
     try:
-        pipeline.read_reference(str(path), scene.grid, roles, regrid_reference=True)
+        read_reference(str(path), scene.grid, roles, regrid_reference=True)
     except InputError:
         pass
 

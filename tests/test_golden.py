@@ -129,7 +129,7 @@ def simulated_outputs(run_alg, tmp: Path) -> tuple[dict[str, np.ndarray], dict[s
 
 def training_sets() -> dict[str, np.ndarray]:
     """The training pairs the builders assemble from the stored scene (inputs and targets, float32)."""
-    from smapdown.core.pipeline import sm_training_data, tb_training_data
+    from smapdown.workflows.training_data import sm_training_data, tb_training_data
 
     out = {}
     for upsampling in ("bicubic", "nearest"):

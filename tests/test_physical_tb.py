@@ -1,7 +1,7 @@
 import numpy as np
 
 from smapdown.core import simulate
-from smapdown.core.pipeline import TB_CEILING, TB_FLOOR, physical_tb
+from smapdown.core.tb_bounds import TB_CEILING, TB_FLOOR, physical_tb
 
 
 def test_floor_is_the_coldest_calm_open_water_at_40_degrees():

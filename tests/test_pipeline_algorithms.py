@@ -10,10 +10,11 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
-from smapdown.core.pipeline import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
+from smapdown.core.files import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
 
 gdal.UseExceptions()
 DAY = "20150406"
+SM_DAY = "20150407"  # a Sentinel-1 day of the fixture: the 3 km SPL2SMAP_S-like product exists every 6 days
 
 
 def bands(path):
@@ -81,7 +82,7 @@ def test_downscale_outputs_metrics_and_mean_preservation(run_alg, sim, tiny_mode
     assert res["DEVICE"] == "cpu"
     cnn, gt = bands(res["OUTPUT"])
     assert cnn.shape[0] == 2 and gt[1] == pytest.approx(9008.055210146)
-    from smapdown.core.pipeline import read_tb36
+    from smapdown.core.inputs import read_tb36
 
     scene = read_tb36(str(low))
     tb36 = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
@@ -140,8 +141,9 @@ def test_downscale_with_bundled_model_and_soil_moisture(run_alg, sim, tmp_path):
     low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
     res = run_alg("downscale", {"INPUT": str(low), "OUTPUT": str(tmp_path / "tb9.tif")})
     assert np.isfinite(bands(res["OUTPUT"])[0]).any()
-    sm = run_alg("soilmoisture", {"INPUT": str(low), "LST": str(folder / f"LST_{DAY}_SIM.tif"),
-                                  "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{DAY}_SIM.h5"),
+    sm = run_alg("soilmoisture", {"INPUT": str(folder / f"SMAP_L3_SM_P_{SM_DAY}_SIM.h5"),
+                                  "LST": str(folder / f"LST_{SM_DAY}_SIM.tif"),
+                                  "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{SM_DAY}_SIM.h5"),
                                   "OUTPUT": str(tmp_path / "sm.tif"), "OUTPUT_DIFF": str(tmp_path / "smd.tif"),
                                   "OUTPUT_REPORT": str(tmp_path / "sm.json")})
     arr, gt = bands(sm["OUTPUT"])
@@ -151,7 +153,7 @@ def test_downscale_with_bundled_model_and_soil_moisture(run_alg, sim, tmp_path):
     rep = json.loads(Path(sm["OUTPUT_REPORT"]).read_text())
     assert "SPL2SMAP_S" in rep["reference"]
     # the bundled model reads the product's own 36 km retrieval too: a bare TB raster is refused by name
-    from smapdown.core.pipeline import read_tb36
+    from smapdown.core.inputs import read_tb36
     from smapdown.core.raster import BandSpec, write_geotiff
 
     scene = read_tb36(str(low))
@@ -557,8 +559,8 @@ def test_downscale_reference_of_another_day_needs_a_date_tolerance(run_alg, sim,
 
 def test_soil_moisture_reference_on_another_grid_only_when_resampling_is_ticked(run_alg, sim, tmp_path):
     folder, _ = sim
-    params = {"INPUT": str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), "LST": str(folder / f"LST_{DAY}_SIM.tif"),
-              "GRID": 1, "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{DAY}_SIM.h5")}  # 9 km output, 3 km reference
+    params = {"INPUT": str(folder / f"SMAP_L3_SM_P_{SM_DAY}_SIM.h5"), "LST": str(folder / f"LST_{SM_DAY}_SIM.tif"),
+              "GRID": 1, "REFERENCE": str(folder / f"SMAP_L2_SM_SP_{SM_DAY}_SIM.h5")}  # 9 km output, 3 km reference
     with pytest.raises(QgsProcessingException, match="M03 grid.*M09.*'Resample a reference on another grid' is ticked"):
         run_alg("soilmoisture", {**params, "OUTPUT": str(tmp_path / "a.tif")})
     assert not (tmp_path / "a.tif").exists()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from smapdown.core.pipeline import read_tb36
+from smapdown.core.inputs import read_tb36
 
 gdal.UseExceptions()
 
@@ -37,7 +37,7 @@ def test_mean_preserved_and_physical(real_run):
     """Block means reproduce the 36 km TB wherever it is physical; below the open-water floor (the
     water-corrected TB over open water reaches 57.8 K at H in this file) the block sits at the floor; and no
     9 km pixel is colder than calm open water (the issue's 36 -> 9 km gate on the real half-orbit)."""
-    from smapdown.core.pipeline import TB_CEILING, TB_FLOOR
+    from smapdown.core.tb_bounds import TB_CEILING, TB_FLOOR
 
     res, cnn, scene = real_run
     tb36 = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data])
@@ -73,7 +73,7 @@ def test_real_file_gives_the_soil_moisture_model_its_36km_inputs_exactly(real_sm
     from the real half-orbit they come out cell for cell as stored, fill and out-of-range values masked."""
     import h5py
 
-    from smapdown.core.pipeline import SM_ANCILLARY
+    from smapdown.workflows.soil_moisture import SM_ANCILLARY
 
     scene = read_tb36(str(real_smap_l2), ancillary=SM_ANCILLARY)
     with h5py.File(real_smap_l2, "r") as f:
@@ -97,9 +97,9 @@ def test_soil_moisture_on_the_real_half_orbit(run_alg, real_smap_l2, tmp_path):
     input (TB and the product's own retrieval) and frozen ground (real surface temperature < 273.15 K) is
     left empty."""
     from smapdown.core.grid import Grid
-    from smapdown.core.pipeline import SM_ANCILLARY
     from smapdown.core.raster import BandSpec, write_geotiff
     from smapdown.core.scene import STATIC_BANDS
+    from smapdown.workflows.soil_moisture import SM_ANCILLARY
 
     scene = read_tb36(str(real_smap_l2), ancillary=SM_ANCILLARY)
     ok = np.isfinite(scene.by_role("soil_moisture").data)

@@ -7,12 +7,14 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from smapdown.core import pipeline
 from smapdown.core.errors import InputError
+from smapdown.core.files import DEFAULT_SM_MODEL
 from smapdown.core.grid import Grid
+from smapdown.core.inputs import read_static, static_inputs
 from smapdown.core.raster import BandSpec, write_geotiff
 from smapdown.core.scene import STATIC_BANDS, Scene, Variable
 from smapdown.model.io import read_card
+from smapdown.workflows.soil_moisture import SM_ANCILLARY, SM_INPUTS, estimate_soil_moisture, sm_model_ancillary
 
 G36 = Grid("M36", 80, 219, 3, 3)  # Oklahoma
 
@@ -45,18 +47,18 @@ def static_path(tmp_path) -> str:
 
 
 def test_bundled_model_reads_the_36km_retrieval_and_its_ancillary():
-    card = read_card(pipeline.DEFAULT_SM_MODEL)
+    card = read_card(DEFAULT_SM_MODEL)
     names = [i["name"] for i in card["inputs"]]
-    assert names == list(pipeline.SM_INPUTS)
+    assert names == list(SM_INPUTS)
     assert not any(n.startswith("static_") for n in names)
-    assert pipeline.sm_model_ancillary(None) == list(pipeline.SM_ANCILLARY)
+    assert sm_model_ancillary(None) == list(SM_ANCILLARY)
     assert card["training"]["data"] == "simulated"
 
 
 def test_frozen_ground_is_left_empty(lst_path, static_path):
     ts = np.full(G36.shape, 285.0)
     ts[0, :] = 268.0  # the northern row is frozen
-    res = pipeline.estimate_soil_moisture(_scene(ts), lst_path, static_path=static_path)
+    res = estimate_soil_moisture(_scene(ts), lst_path, static_path=static_path)
     frozen_rows = res.sm[:12]
     assert np.isnan(frozen_rows).all() and np.isfinite(res.sm[12:]).all()
     assert res.metrics["frozen_pixels_masked"] == 12 * 36
@@ -65,18 +67,18 @@ def test_frozen_ground_is_left_empty(lst_path, static_path):
 def test_no_estimate_where_the_product_retrieved_nothing(lst_path):
     ret = np.full(G36.shape, 0.2)
     ret[2, 2] = np.nan  # e.g. flagged by the product
-    res = pipeline.estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), retrieval=ret), lst_path)
+    res = estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), retrieval=ret), lst_path)
     assert np.isnan(res.sm[24:, 24:]).all() and np.isfinite(res.sm[:24]).all()
     assert res.metrics["pixels_without_36km_retrieval"] == 144
 
 
 def test_input_without_the_retrieval_is_refused_and_static_maps_are_read_by_name(lst_path, static_path, tmp_path):
     with pytest.raises(InputError, match=r"scene\.h5.*soil_moisture"):
-        pipeline.estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), with_retrieval=False), lst_path,
-                                        static_path=static_path)
+        estimate_soil_moisture(_scene(np.full(G36.shape, 285.0), with_retrieval=False), lst_path,
+                               static_path=static_path)
     with pytest.raises(InputError, match=r"lst\.tif: not a static ancillary raster"):
-        pipeline.read_static(lst_path, G36.refine("M03"))
-    got = pipeline.read_static(static_path, G36.refine("M09"))  # block-averaged onto a coarser grid
+        read_static(lst_path, G36.refine("M03"))
+    got = read_static(static_path, G36.refine("M09"))  # block-averaged onto a coarser grid
     assert list(got) == list(STATIC_BANDS) and got["static_clay"].shape == (12, 12)
     np.testing.assert_allclose(got["static_grassland"], 1.0)
 
@@ -89,8 +91,8 @@ def test_static_raster_of_another_area_is_refused(tmp_path):
     g3 = G36.refine("M03")
     valid = np.ones(g3.shape, bool)
     with pytest.raises(InputError, match=r"far\.tif: the static ancillary raster leaves 100 % .* uncovered"):
-        pipeline.static_inputs(path, g3, ["static_clay"], valid, "m.pt")
+        static_inputs(path, g3, ["static_clay"], valid, "m.pt")
     with pytest.raises(InputError, match=r"far\.tif: lacks the band\(s\) static_peat that the model m\.pt reads"):
-        pipeline.static_inputs(path, g3, ["static_peat"], valid, "m.pt")
+        static_inputs(path, g3, ["static_peat"], valid, "m.pt")
     with pytest.raises(InputError, match="m.pt also reads a static ancillary raster"):
-        pipeline.static_inputs(None, g3, ["static_clay"], valid, "m.pt")
+        static_inputs(None, g3, ["static_clay"], valid, "m.pt")

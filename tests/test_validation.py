@@ -11,9 +11,12 @@ import h5py
 import numpy as np
 import pytest
 
-from smapdown.core import landcover, pipeline, simulate
+from smapdown.core import landcover, simulate
 from smapdown.core.grid import Grid
+from smapdown.core.inputs import read_static, read_tb36
 from smapdown.core.raster import read_ease_raster
+from smapdown.core.regrid import regrid
+from smapdown.workflows.downscale import downscale
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,12 +79,12 @@ def test_default_tb_model_does_no_harm_on_an_unseen_simulated_region(unseen_scen
     files = unseen_scene
     sums = np.zeros((2, 2))
     for low in files["low"]:
-        scene = pipeline.read_tb36(low)
-        res = pipeline.downscale(scene)
+        scene = read_tb36(low)
+        res = downscale(scene)
         truth = read_ease_raster(next(t for t in files["truth"] if scene.date.strftime("%Y%m%d") in t))
-        water = pipeline.read_static(files["static"][0], res.grid)["static_water"]
+        water = read_static(files["static"][0], res.grid)["static_water"]
         for b in range(2):
-            t = pipeline.regrid(truth.arrays[b], truth.grid, res.grid)
+            t = regrid(truth.arrays[b], truth.grid, res.grid)
             ok = np.isfinite(t) & np.isfinite(res.cnn[b]) & np.isfinite(res.baseline[b]) & (water < 0.5)
             sums[b] += [np.abs(res.cnn[b] - t)[ok].sum(), np.abs(res.baseline[b] - t)[ok].sum()]
     ratio = sums[:, 0] / sums[:, 1]

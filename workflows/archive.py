@@ -121,9 +121,9 @@ class Settings:
 
 
 def _default_model(case: str) -> str:
-    from ..core import pipeline
+    from ..core.files import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
 
-    return pipeline.DEFAULT_SM_MODEL if case == "sm" else pipeline.DEFAULT_TB_MODEL
+    return DEFAULT_SM_MODEL if case == "sm" else DEFAULT_TB_MODEL
 
 
 def file_date(path: str) -> dt.date | None:
@@ -144,12 +144,13 @@ def file_date(path: str) -> dt.date | None:
 
 def _date_from_contents(path: str) -> dt.date | None:
     """The date a product or raster states inside (slower: opens the file)."""
-    from ..core import pipeline, smap
+    from ..core import smap
+    from ..core.inputs import is_raster, parse_date
 
-    if pipeline.is_raster(path):
+    if is_raster(path):
         from ..core.raster import read_ease_raster
 
-        return pipeline._parse_date(read_ease_raster(path).metadata.get("date"))
+        return parse_date(read_ease_raster(path).metadata.get("date"))
     with contextlib.suppress(NoDataError):
         return smap.read_smap(path, variables=["tb_v"]).date
     return None
@@ -158,7 +159,7 @@ def _date_from_contents(path: str) -> dt.date | None:
 def expand_inputs(inputs: str | os.PathLike | Sequence[str]) -> list[str]:
     """Files from folders (their 36 km TB products), paths, ';'-separated strings and ``@list.txt`` files
     (one path a line, '#' comments)."""
-    from ..core import pipeline
+    from ..core.files import kind_filter, list_files
 
     items = [os.fspath(inputs)] if isinstance(inputs, str | os.PathLike) else [os.fspath(i) for i in inputs]
     flat: list[str] = []
@@ -174,7 +175,7 @@ def expand_inputs(inputs: str | os.PathLike | Sequence[str]) -> list[str]:
             elif part:
                 flat.append(part)
     exts = (".h5", ".he5", ".hdf5", ".tif", ".tiff")
-    return pipeline.list_files(flat, exts, accept=pipeline.kind_filter("tb36"))
+    return list_files(flat, exts, accept=kind_filter("tb36"))
 
 
 def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None = None, end: dt.date | None = None,
@@ -183,7 +184,8 @@ def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None =
     """The jobs of an archive run, in date order: one per product file, and per pass for daily products
     that hold both. ``start``/``end`` (inclusive) keep the files of those dates; ``lst`` (case 2) pairs each
     job with the LST file of its date (a job without one has ``lst=None``)."""
-    from ..core import pipeline, smap
+    from ..core import smap
+    from ..core.inputs import is_raster
 
     files = expand_inputs(inputs)
     if not files:
@@ -203,7 +205,7 @@ def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None =
             continue
         day = date.strftime("%Y%m%d") if date else os.path.splitext(os.path.basename(path))[0]
         lst_path = lst_by_date.get(date) if date else None
-        if pipeline.is_raster(path):
+        if is_raster(path):
             jobs.append(Job(f"{day}", path, date.isoformat() if date else "", None, "", lst_path))
             continue
         spec = smap.PRODUCTS[smap.identify(path)]
@@ -227,9 +229,9 @@ def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None =
 
 
 def _lst_by_date(lst: str | Sequence[str]) -> dict[dt.date, str]:
-    from ..core import pipeline
+    from ..core.files import kind_filter, list_files
 
-    files = pipeline.list_files(lst, (".hdf", ".hdf4", ".tif", ".tiff"), accept=pipeline.kind_filter("lst"))
+    files = list_files(lst, (".hdf", ".hdf4", ".tif", ".tiff"), accept=kind_filter("lst"))
     out: dict[dt.date, str] = {}
     for f in files:
         d = file_date(f) or _date_from_contents(f)
@@ -287,7 +289,9 @@ def run_product(job: Job, settings: Settings) -> dict:
     Errors of the product (unreadable file, no LST of its date) become a row with status ``failed`` /
     ``missing_input`` and a message; a product without valid data in the extent is ``empty``.
     """
-    from ..core import pipeline
+    from ..core.inputs import read_tb36
+    from .downscale import downscale
+    from .soil_moisture import estimate_soil_moisture
 
     t0 = time.perf_counter()
     row = {"key": job.key, "file": job.path, "date": job.date, "pass": job.pass_label, "status": "failed",
@@ -299,25 +303,25 @@ def run_product(job: Job, settings: Settings) -> dict:
             if settings.case == "sm" and not job.lst:
                 row["status"] = "missing_input"
                 raise InputError(f"no LST file of {job.date or 'this date'} for {job.path}")
-            scene = pipeline.read_tb36(job.path, settings.extent, settings.extent_crs, job.pass_,
-                                       ancillary=settings.ancillary)
+            scene = read_tb36(job.path, settings.extent, settings.extent_crs, job.pass_,
+                              ancillary=settings.ancillary)
             md = {"source_file": os.path.basename(job.path), "product": scene.product,
                   "date": (scene.date.isoformat() if scene.date else job.date), "pass": scene.pass_ or job.pass_label,
                   "model": os.path.basename(settings.model) if settings.model else "bundled",
                   "training_data": "simulated (see the model card)"}
             if settings.case == "tb":
-                res = pipeline.downscale(scene, settings.model, settings.device, settings.mean_preserve,
-                                         tile=settings.tile, bf16=settings.bf16, static_path=settings.static,
-                                         loaded=cached_model(settings.model or _default_model("tb"),
+                res = downscale(scene, settings.model, settings.device, settings.mean_preserve,
+                                tile=settings.tile, bf16=settings.bf16, static_path=settings.static,
+                                loaded=cached_model(settings.model or _default_model("tb"),
                                                              settings.device))
                 arrays, grid, device = list(res.cnn), res.grid, res.device
                 err = res.metrics["mean_preservation"]["max_abs_block_mean_minus_36km_K_output"]
                 row["mean_preservation_error_K"] = f"{err:.6f}" if err == err else ""
             else:
-                res = pipeline.estimate_soil_moisture(scene, job.lst, settings.model, settings.grid,
-                                                      settings.device, tile=settings.tile, bf16=settings.bf16,
-                                                      static_path=settings.static,
-                                                      loaded=cached_model(settings.model or _default_model("sm"),
+                res = estimate_soil_moisture(scene, job.lst, settings.model, settings.grid,
+                                             settings.device, tile=settings.tile, bf16=settings.bf16,
+                                             static_path=settings.static,
+                                             loaded=cached_model(settings.model or _default_model("sm"),
                                                                           settings.device))
                 arrays, grid, device = [res.sm], res.grid, res.device
                 md["lst_file"] = os.path.basename(job.lst)
@@ -658,12 +662,12 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
     always at the end); a product finished but not yet in it when the run is killed is redone. Raises
     :class:`InputError` after writing the manifest and VRTs when some product failed (a rerun retries it).
     """
-    from ..core import pipeline
+    from .soil_moisture import sm_model_ancillary
 
     t0 = time.perf_counter()
     workers = _check_options(case, lst, scheduler, grid, workers, threads)
     output = os.path.abspath(output)
-    ancillary = tuple(pipeline.sm_model_ancillary(model)) if case == "sm" else ()
+    ancillary = tuple(sm_model_ancillary(model)) if case == "sm" else ()
     settings = Settings(output, case, os.path.abspath(model) if model else None, device, bool(bf16), int(tile),
                         bool(mean_preserve), tuple(extent) if extent else None, extent_crs, grid, static, ancillary,
                         int(threads))

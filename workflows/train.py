@@ -1,6 +1,6 @@
 """Training from product files without QGIS, on one process or data-parallel under ``torchrun``.
 
-The same job as ``smapdown:train`` (core.pipeline's training pairs + model.train.train), as a command::
+The same job as ``smapdown:train`` (workflows.training_data's training pairs + model.train.train), as a command::
 
     python -m smapdown.workflows.train --low DIR --high DIR -o model.pt            # one process
     torchrun --nproc_per_node 2 -m smapdown.workflows.train --low DIR --high DIR -o model.pt   # DDP
@@ -116,9 +116,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) -> int:
     """Entry point; returns the exit status (0 trained, 1 bad input or training stopped)."""
-    from ..core import pipeline
+    from ..core.files import kind_filter, list_files
     from ..model.io import save_model, write_card_json
     from ..model.train import TrainConfig, distributed_env, split_by_date, train
+    from .training_data import sm_training_data, tb_training_data
 
     args = parser().parse_args(argv)
     rank = distributed_env()[0]
@@ -128,17 +129,17 @@ def main(argv: Sequence[str] | None = None, feedback: Feedback | None = None) ->
     crs = args.extent_crs if extent else None
     try:
         exts = (".h5", ".tif", ".tiff")
-        low = pipeline.list_files(args.low, exts, pipeline.kind_filter("tb36"))
-        high = pipeline.list_files(args.high, exts, pipeline.kind_filter("tb9" if args.case == "tb" else "sm_fine"))
+        low = list_files(args.low, exts, kind_filter("tb36"))
+        high = list_files(args.high, exts, kind_filter("tb9" if args.case == "tb" else "sm_fine"))
         if args.case == "tb":
             method = upsampling_for(args.upsampling, not args.general)
-            data, grid, prov = pipeline.tb_training_data(low, high, extent, crs, args.start, args.end,
-                                                         upsampling=method, static_path=args.static)
+            data, grid, prov = tb_training_data(low, high, extent, crs, args.start, args.end,
+                                                upsampling=method, static_path=args.static)
         else:
-            lst = pipeline.list_files(args.lst or [], (".hdf", ".tif", ".tiff"), pipeline.kind_filter("lst"))
-            data, grid, prov = pipeline.sm_training_data(low, lst, high, args.grid, extent, crs, args.start,
-                                                         args.end, ancillary=not args.no_ancillary,
-                                                         static_path=args.static)
+            lst = list_files(args.lst or [], (".hdf", ".tif", ".tiff"), kind_filter("lst"))
+            data, grid, prov = sm_training_data(low, lst, high, args.grid, extent, crs, args.start,
+                                                args.end, ancillary=not args.no_ancillary,
+                                                static_path=args.static)
         tr, val = split_by_date(data, args.validation_days) if args.validation_days > 0 else (data, None)
         checkpoint = checkpoint_for(out, args.resume, rank == 0)
         config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
