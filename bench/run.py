@@ -26,7 +26,7 @@ import tracemalloc
 import numpy as np
 import torch
 
-from smapdown.model.io import code_version, save_model
+from smapdown.model.io import Band, ModelCard, Normalisation, code_version, save_model
 from smapdown.model.network import DownscaleCNN, use_all_cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,23 +61,17 @@ TINY = Sizes(gemm_n=256, infer_size=48, infer_tile=32, infer_features=4, train_d
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def make_card(model: DownscaleCNN) -> dict:
-    """A valid model card for a randomly initialised TB network (what validate_card / load_model need)."""
+def make_card(model: DownscaleCNN) -> ModelCard:
+    """A valid model card for a randomly initialised TB network (what predict_tiled / load_model need)."""
     n_in, n_out = model.in_channels, model.out_channels
     names = ["tb_v", "tb_h"] + [f"aux{i}" for i in range(n_in - 2)]
-    mean = [255.0, 195.0] + [0.0] * (n_in - 2)
-    std = [15.0, 20.0] + [1.0] * (n_in - 2)
-    return {
-        "architecture": {"class": "DownscaleCNN", "kwargs": dict(model.config)},
-        "inputs": [{"name": n, "units": "K", "role": "residual" if i < n_out else "predictor"}
-                   for i, n in enumerate(names)],
-        "outputs": [{"name": n, "units": "K", "role": "target"} for n in names[:n_out]],
-        "normalisation": {"inputs": {"mean": mean, "std": std},
-                          "outputs": {"mean": mean[:n_out], "std": std[:n_out]}},
-        "training": {"note": "random initialisation (benchmark)"},
-        "validation": {},
-        "code_version": code_version(),
-    }
+    mean = (255.0, 195.0) + (0.0,) * (n_in - 2)
+    std = (15.0, 20.0) + (1.0,) * (n_in - 2)
+    return ModelCard.for_network(
+        model.config, inputs=[Band(n, "K", "residual" if i < n_out else "predictor") for i, n in enumerate(names)],
+        outputs=[Band(n, "K", "target") for n in names[:n_out]], input_norm=Normalisation(mean, std),
+        output_norm=Normalisation(mean[:n_out], std[:n_out]), code_version=code_version(),
+        training={"note": "random initialisation (benchmark)"})
 
 
 def make_net(features: int = 64) -> DownscaleCNN:

@@ -41,7 +41,7 @@ from smapdown.core.metrics import compare  # noqa: E402
 from smapdown.core.raster import read_ease_raster  # noqa: E402
 from smapdown.core.regrid import regrid  # noqa: E402
 from smapdown.core.report import json_safe  # noqa: E402
-from smapdown.model.io import load_model, save_model, write_card_json  # noqa: E402
+from smapdown.model.io import Location, ModelCard, load_model, save_model, write_card_json  # noqa: E402
 from smapdown.model.train import TrainConfig, TrainingData, is_main_process, split_by_date, train  # noqa: E402
 from smapdown.workflows.downscale import downscale  # noqa: E402
 from smapdown.workflows.soil_moisture import SM_ANCILLARY, estimate_soil_moisture  # noqa: E402
@@ -308,7 +308,7 @@ def fmt(ev: dict) -> str:
                      for ref, per in ev.items())
 
 
-def finish_card(path: str, updates: dict) -> dict:
+def finish_card(path: str, updates: dict) -> ModelCard:
     """Add held-out evaluation to a saved model's card and re-save (weights unchanged)."""
     model, card = load_model(path)
     card = card.merged(updates, path)
@@ -475,8 +475,7 @@ def run_location(args) -> None:
                       bf16=args.bf16,
                       location=True)
     t = time.time()
-    loc = {"grid": grid9.name, "row_off": grid9.row_off, "col_off": grid9.col_off, "rows": grid9.rows,
-           "cols": grid9.cols}
+    loc = Location.of(grid9)
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "tb", **prov}, "location": loc})
     if not is_main_process():  # under torchrun: every rank trains its share, rank 0 alone saves and scores
         return
@@ -559,7 +558,7 @@ def run_location_sm(args) -> None:
     cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                       bf16=args.bf16,
                       residual=False, patch=48, location=True)
-    loc = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off, "rows": grid.rows, "cols": grid.cols}
+    loc = Location.of(grid)
     t = time.time()
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {"case": "soil moisture", **prov},
                                                          "location": loc})

@@ -84,8 +84,8 @@ def apply_model(path: str, coarse: np.ndarray, static_fine: np.ndarray | None, f
     from smapdown.model.io import load_model
 
     model, card = load_model(path)
-    x = upsample(coarse, factor, card.get("input_upsampling", "bicubic"))
-    extra = [i["name"] for i in card["inputs"]][2:]
+    x = upsample(coarse, factor, card.upsampling)
+    extra = card.extra_input_names
     if extra:
         if static_fine is None:
             raise SystemExit(f"{path} reads {extra}: static inputs needed")
