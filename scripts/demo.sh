@@ -30,9 +30,9 @@ step "2. train a location-specific network on the radar period 2015-04-01..2015-
 run train smapdown:train INPUT_LOW="$S" INPUT_HIGH="$S" CASE=0 END=2015-04-30 VALIDATION_DAYS=5 \
     EPOCHS="$EPOCHS" SEED=0 FEATURES=${DEMO_FEATURES:-32} PATCHES_PER_EPOCH=256 BF16=true \
     OUTPUT_MODEL="$OUT/location_model.pt" OUTPUT_REPORT="$OUT/train_report.json"
-DAY=20150505
+DAY=20150507  # a Sentinel-1 day (the 3 km SPL2SMAP_S-like reference exists every 6 days from the start)
 LOW="$S/SMAP_L3_SM_P_${DAY}_SIM.h5"; HIGH="$S/SMAP_L3_SM_AP_${DAY}_SIM.h5"
-step "3. downscale 2015-05-05 (after the radar period) with the location-specific and the bundled model"
+step "3. downscale 2015-05-07 (after the radar period) with the location-specific and the bundled model"
 for m in location general; do
     model=(); [ $m = location ] && model=(MODEL="$OUT/location_model.pt")
     run downscale_$m smapdown:downscale INPUT="$LOW" "${model[@]}" REFERENCE="$HIGH" \

@@ -398,7 +398,8 @@ def run_sm(args) -> None:
                       checkpoint=checkpoint_for(out))
     res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
         "case": "soil moisture", "grid": "M03", "data": "simulated", "location_specific": False,
-        "regions": regions, "target": "SPL2SMAP_S-like 3 km soil moisture (simulated truth + 0.03 m3/m3 noise)",
+        "regions": regions,
+        "target": "SPL2SMAP_S-like 3 km soil moisture on Sentinel-1 days (truth + correlated errors, ~0.04 m3/m3)",
         "inputs_note": "36 km soil_moisture is the SPL3SMP-like file's SCA-V retrieval made by the simulator "
                        "from the observed TB with erroneous ancillary VWC / temperature / clay"
                        + ("; static_* bands are the simulated soil and land-cover maps (STATIC_M03_SIM.tif) "

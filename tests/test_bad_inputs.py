@@ -30,6 +30,7 @@ from qgis.core import QgsProcessingException, QgsProcessingFeedback
 gdal.UseExceptions()
 DAY = "20150406"
 OTHER_DAY = "20150404"  # two days earlier: same region, another date
+SM_DAY, SM_OTHER_DAY = "20150407", "20150401"  # Sentinel-1 days of the fixture (the 3 km product every 6 days)
 
 
 # ---------------------------------------------------------------- inputs
@@ -39,7 +40,7 @@ class Inputs:
     bad: Path
     low: str  # SPL3SMP, DAY
     high: str  # SPL3SMAP, DAY
-    sm3: str  # SPL2SMAP_S, DAY
+    sm3: str  # SPL2SMAP_S, SM_DAY
     lst: str  # LST GeoTIFF, DAY
     static: str
     files: dict[str, str] = field(default_factory=dict)
@@ -104,7 +105,7 @@ def inputs(sim, tmp_path_factory) -> Inputs:
     folder, _ = sim
     bad = tmp_path_factory.mktemp("bad_inputs")
     inp = Inputs(folder, bad, str(folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"), str(folder / f"SMAP_L3_SM_AP_{DAY}_SIM.h5"),
-                 str(folder / f"SMAP_L2_SM_SP_{DAY}_SIM.h5"), str(folder / f"LST_{DAY}_SIM.tif"),
+                 str(folder / f"SMAP_L2_SM_SP_{SM_DAY}_SIM.h5"), str(folder / f"LST_{DAY}_SIM.tif"),
                  str(folder / "STATIC_M03_SIM.tif"))
     F = inp.files
     scene = read_tb36(inp.low)
@@ -153,7 +154,7 @@ def inputs(sim, tmp_path_factory) -> Inputs:
     F["ref_tb3"] = _ease_tif(bad / "ref_tb3.tif", g3, [np.full(g3.shape, 250.0)] * 2, ["tb_v", "tb_h"],
                              ["K", "K"], md)
     F["ref_sm3_tb"] = _ease_tif(bad / "ref_sm3_tb.tif", g3, [np.full(g3.shape, 250.0)], ["tb_v"], ["K"], md)
-    F["ref_sm3_other_day"] = str(folder / f"SMAP_L2_SM_SP_{OTHER_DAY}_SIM.h5")
+    F["ref_sm3_other_day"] = str(folder / f"SMAP_L2_SM_SP_{SM_OTHER_DAY}_SIM.h5")
     F["ref_sm9_grid"] = _ease_tif(bad / "ref_sm9_grid.tif", g9, [sm9], ["soil_moisture"], ["m3/m3"], md)
     F["ref_sm3_percent"] = _ease_tif(bad / "ref_sm3_percent.tif", g3, [np.full(g3.shape, 25.0)], ["soil_moisture"],
                                      ["m3/m3"], md)
@@ -444,8 +445,8 @@ CASES += [
     C("sm-ref-9km-grid", "soilmoisture", {**SM, "REFERENCE": "{ref_sm9_grid}"}, "ref_sm9_grid.tif", "M09 grid"),
     C("sm-ref-percent", "soilmoisture", {**SM, "REFERENCE": "{ref_sm3_percent}"}, "ref_sm3_percent.tif",
       "physical range"),
-    C("sm-ref-other-day", "soilmoisture", {**SM, "REFERENCE": "{ref_sm3_other_day}"}, "SMAP_L2_SM_SP_20150404",
-      "2 day"),
+    C("sm-ref-other-day", "soilmoisture", {**SM, "REFERENCE": "{ref_sm3_other_day}"}, "SMAP_L2_SM_SP_20150401",
+      "5 day"),
     C("sm-model-tb", "soilmoisture", {**SM, "MODEL": "{model_tb}"}, "tb_general.pt", "not soil moisture|tb model"),
     C("sm-model-nan", "soilmoisture", {**SM, "MODEL": "{model_nan}"}, "nan_weights.pt", "NaN"),
     C("sm-model-pickle", "soilmoisture", {**SM, "MODEL": "{model_pickle}"}, "os_system.pt", "refused"),

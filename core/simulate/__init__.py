@@ -72,10 +72,10 @@ Products per day:
   ±8 % daily, clay ±0.04, h/b/ω from the class table without the truth's within-class variation); the
   file's surface_temperature and vegetation_water_content are these ancillary values. Its errors
   (footprint, NEDT, heterogeneity, water, ancillary) are emergent, not drawn;
-* 3 km soil moisture (SPL2SMAP_S-like): the land-mean soil moisture of each M03 cell, empty where water
-  covers more than half the cell or where the soil is frozen at 6 AM, plus 0.03 m³/m³ white retrieval
-  noise (independent per cell and day), clipped to 0.02–0.50. Produced every day (the real product only
-  exists on Sentinel-1 days);
+* 3 km soil moisture (SPL2SMAP_S-like, ``sentinel``): the land-mean soil moisture of each M03 cell, empty
+  where water covers more than half the cell or where the soil is frozen at 6 AM, with retrieval errors of
+  about 0.04 m³/m³ (white, persistent correlated over 10 km, daily correlated over 20 km), on Sentinel-1 days
+  only (every 6 days from the series' first day; the real product only exists on those days);
 * MODIS-like daytime LST (10:30) at 1 km with correlated cloud gaps (20–40 % of the area on average,
   more on rainy days), 0.7 K noise; on M03 instead when the region is too large for M01.
 
@@ -86,8 +86,8 @@ depend only on its index, so a longer series starts with the same days. All prod
 Modules: ``fields`` (random fields, block helpers), ``landscape`` (climates, land cover, static fields),
 ``vegetation`` (class tables), ``emission`` (dielectric and emission), ``weather`` (moisture and
 temperature state), ``radar`` (backscatter), ``instrument`` (radiometer, MODIS), ``active_passive``,
-``retrieval`` (SCA-V), ``series`` (results), ``engine`` (the driver), ``products`` (files),
-``regions`` (named regions). This package exports the public API below.
+``retrieval`` (SCA-V, the water-body correction), ``sentinel`` (the 3 km product), ``series`` (results),
+``engine`` (the driver), ``products`` (files), ``regions`` (named regions). This package exports the public API below.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ from .emission import (
     water_permittivity,
     water_tb,
 )
-from .engine import SM_RETRIEVAL_NOISE, simulate_named, simulate_region, subcell_variability
+from .engine import simulate_named, simulate_region, subcell_variability
 from .instrument import FOOTPRINT_FWHM_KM, NEDT_K, footprint_sample
 from .landscape import (
     BARE,
@@ -140,13 +140,15 @@ from .radar import (
 )
 from .regions import CLIMATE_REGIONS, RegionSpec, default_region
 from .retrieval import sca_v_retrieval, water_corrected_tb
+from .sentinel import SENTINEL1_REVISIT_DAYS, SM3_ERROR, sentinel1_day
 from .series import SimulatedDay, SimulatedSeries
 
 __all__ = [
     "REGIONAL_COVER", "REGIONAL_LENGTH_KM", "REGIONAL_SM", "REGIONAL_VWC",
     "BARE", "BETA_RANGE", "CLIMATES", "CLIMATE_REGIONS", "CROP", "EPS0", "FOOTPRINT_FWHM_KM", "FOREST",
     "FREQ_RADAR", "FREQ_RADIOMETER", "GAMMA_RANGE", "GRASS", "KP_3KM", "KP_HV_3KM", "LAND_COVER", "NEDT_K",
-    "SM_MAX", "SM_MIN", "SM_RETRIEVAL_NOISE", "STATIC_MAP_CLAY_ERROR", "STATIC_MAP_COVER_CONFUSION", "THETA_DEG",
+    "SM_MAX", "SM_MIN", "SENTINEL1_REVISIT_DAYS", "SM3_ERROR", "sentinel1_day", "STATIC_MAP_CLAY_ERROR",
+    "STATIC_MAP_COVER_CONFUSION", "THETA_DEG",
     "URBAN", "WATER", "WATER_KINDS", "WATER_MASK_FRACTION", "Climate", "RegionSpec", "SimulatedDay",
     "SimulatedSeries", "backscatter", "default_region", "dubois_sigma0_vv", "footprint_sample",
     "fresnel_reflectivity", "land_emissivity", "land_tb", "mironov_permittivity", "oh_cross_ratio", "oh_copol_ratio",

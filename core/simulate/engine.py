@@ -18,8 +18,6 @@ from .fields import _block_mean, _grf, _weighted_block_mean
 from .instrument import _lst, _observe, footprint_sample
 from .landscape import (
     CLIMATES,
-    SM_MAX,
-    SM_MIN,
     WATER,
     WATER_KINDS,
     WATER_MASK_FRACTION,
@@ -31,11 +29,9 @@ from .landscape import (
 from .radar import _radar
 from .regions import CLIMATE_REGIONS
 from .retrieval import _retrievals
+from .sentinel import _sentinel_retrievals
 from .series import SimulatedDay, SimulatedSeries
 from .weather import _ANOMALY_SCALES, _State, _step_moisture, _temperatures
-
-SM_RETRIEVAL_NOISE = 0.03  # m3/m3, white noise of the simulated 3 km retrieval
-
 
 
 def _check(grid: Grid, days: int, seed: int, climate: str, fine: str, water: str) -> None:
@@ -72,8 +68,8 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
     sm9[ctx.wf9 > WATER_MASK_FRACTION] = np.nan
     sm36[ctx.wf36 > WATER_MASK_FRACTION] = np.nan
     sm3t[ctx.wf3 > WATER_MASK_FRACTION] = np.nan
-    sm3 = np.clip(sm3t + rng.normal(0.0, SM_RETRIEVAL_NOISE, sm3t.shape), SM_MIN, SM_MAX)
-    sm3[~np.isfinite(sm3t) | (_block_mean(geo.crop(liquid), F3) < 0.5)] = np.nan
+    sm3 = sm3t.copy()  # the 3 km product's errors and days: sentinel._sentinel_retrievals
+    sm3[_block_mean(geo.crop(liquid), F3) < 0.5] = np.nan
     lst = _lst(rng, ctx, temps, st.rained)
     true9 = []
     for land_tb in (land_v, land_h):  # the water-corrected truth: the land part's mean TB
@@ -120,6 +116,7 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
     # cell centres), with which SPL2SMP corrects the 36 km TB for water bodies
     wf_mb36 = footprint_sample(sta.wf, grid.shape, geo.off, geo.F, geo.dx)
     _retrievals(out, ctx, entropy, wf_mb36)
+    _sentinel_retrievals(out, ctx, entropy)
     betas = _active_passive(out, ctx.wf9)
     for d in out:
         for name in d.__dataclass_fields__:

@@ -77,10 +77,11 @@ def write_series(series: SimulatedSeries, folder: str, feedback: Feedback | None
             files["high"].append(_write_high(write_product, series, d, folder, tag, attrs))
         else:
             fb.info(f"{d.date}: the AM pass misses the whole region; no 36 km or 9 km product file")
-        files["sm3"].append(write_product(
-            os.path.join(folder, f"SMAP_L2_SM_SP_{tag}_SIM.h5"), "SPL2SMAP_S", series.grid3,
-            {"soil_moisture": d.sm3, "water_fraction": series.static["water_fraction3"]}, date=d.date,
-            attrs=attrs))
+        if np.isfinite(d.sm3).any():  # the product exists on Sentinel-1 days only
+            files["sm3"].append(write_product(
+                os.path.join(folder, f"SMAP_L2_SM_SP_{tag}_SIM.h5"), "SPL2SMAP_S", series.grid3,
+                {"soil_moisture": d.sm3, "water_fraction": series.static["water_fraction3"]}, date=d.date,
+                attrs=attrs))
         md = dict(attrs, date=d.date.isoformat())
         files["lst"].append(write_geotiff(
             os.path.join(folder, f"LST_{tag}_SIM.tif"), series.lst_grid, [d.lst1],

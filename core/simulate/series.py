@@ -27,7 +27,7 @@ class SimulatedDay:
     tb9_radar_h: np.ndarray
     sigma0_9: np.ndarray  # σ⁰_VV at 9 km (dB), NaN where the AM pass is missing or water > 0.5
     sm9: np.ndarray  # true land-mean soil moisture of 9 km cells (NaN where water > 0.5)
-    sm3: np.ndarray  # SPL2SMAP_S-like 3 km soil moisture: truth + 0.03 noise, NaN water / frozen
+    sm3: np.ndarray  # SPL2SMAP_S-like 3 km soil moisture: truth + correlated errors on Sentinel-1 days, else NaN
     sm3_true: np.ndarray  # true land-mean soil moisture of 3 km cells (NaN where water > 0.5)
     lst1: np.ndarray  # MODIS-like daytime (10:30) LST in K, NaN under clouds
     surface_temperature36: np.ndarray  # 6 AM effective surface temperature of the 36 km cell (K)
