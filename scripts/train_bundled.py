@@ -41,6 +41,7 @@ from smapdown.core.metrics import compare  # noqa: E402
 from smapdown.core.raster import read_ease_raster  # noqa: E402
 from smapdown.core.regrid import regrid  # noqa: E402
 from smapdown.core.report import json_safe  # noqa: E402
+from smapdown.core.simulate.regions import WORLD_TEST, WORLD_TRAIN, region_grid, world_spec  # noqa: E402
 from smapdown.model.io import Location, ModelCard, load_model, save_model, write_card_json  # noqa: E402
 from smapdown.model.train import TrainConfig, TrainingData, is_main_process, split_by_date, train  # noqa: E402
 from smapdown.workflows.downscale import downscale  # noqa: E402
@@ -53,13 +54,9 @@ DATA = os.path.join(ROOT, "build", "sim")
 SMAP_REQUIREMENT_MAX_VWC = 5.0
 START = dt.date(2015, 4, 1)
 # (name, M36 window centre row/col, size, climate, water, seed): training regions span climates and covers
-TRAIN_REGIONS = [
-    ("oklahoma", 81, 220, 8, "temperate", "lakes", 11),
-    ("iowa", 66, 231, 8, "continental", "lakes", 12),
-    ("georgia", 96, 258, 8, "humid", "lakes", 13),
-    ("arizona", 96, 187, 8, "arid", "none", 14),
-    ("chesapeake", 77, 277, 8, "temperate", "coast", 15),
-]
+TRAIN_REGIONS = [(n, simulate.CLIMATE_REGIONS[n].grid.row_off + 2, simulate.CLIMATE_REGIONS[n].grid.col_off + 2, 8,
+                  simulate.CLIMATE_REGIONS[n].climate, simulate.CLIMATE_REGIONS[n].water, seed)
+                 for n, seed in (("oklahoma", 11), ("iowa", 12), ("georgia", 13), ("arizona", 14), ("chesapeake", 15))]
 EXTRA_REGIONS = [  # more places for a general model (--more-regions), none near the test regions
     ("nebraska", 70, 215, 8, "continental", "lakes", 16),
     ("west-texas", 90, 205, 8, "arid", "none", 17),
@@ -81,51 +78,6 @@ TEST_REGIONS = [  # never used in training: other places, climates mixed, other 
     ("kenaston", 44, 197, 8, "continental", "lakes", 21),
     ("carolina-coast", 90, 272, 8, "humid", "coast", 22),
 ]
-
-
-# Truth-trained general TB models (tb-truth): places over every continent, with the simulator's four climate
-# parameter sets (arid, temperate, humid, continental) and three kinds of open water; the place sets latitude
-# (season, day length of the swath pattern). (name, lat, lon, climate, water, seed).
-WORLD_TRAIN = [
-    ("oklahoma", 36.6, -97.5, "temperate", "lakes", 101), ("iowa", 42.0, -93.4, "continental", "lakes", 102),
-    ("georgia", 31.6, -83.5, "humid", "lakes", 103), ("arizona", 31.7, -110.0, "arid", "none", 104),
-    ("chesapeake", 38.3, -76.3, "temperate", "coast", 105), ("nebraska", 41.5, -99.5, "continental", "lakes", 106),
-    ("west-texas", 32.0, -102.0, "arid", "none", 107), ("minnesota", 46.5, -94.5, "continental", "lakes", 108),
-    ("florida", 28.0, -81.5, "humid", "coast", 109), ("pampas", -35.0, -61.0, "temperate", "lakes", 110),
-    ("cerrado", -15.0, -47.0, "humid", "none", 111), ("patagonia", -45.0, -69.0, "arid", "none", 112),
-    ("chaco", -23.0, -61.0, "humid", "lakes", 113), ("uruguay-coast", -34.5, -54.5, "temperate", "coast", 114),
-    ("spain-meseta", 40.0, -4.0, "arid", "none", 115), ("germany", 51.0, 10.0, "temperate", "lakes", 116),
-    ("poland", 52.0, 20.0, "continental", "lakes", 117), ("ukraine", 49.0, 33.0, "continental", "none", 118),
-    ("netherlands-coast", 52.5, 5.0, "temperate", "coast", 119), ("finland", 62.0, 26.0, "continental", "lakes", 120),
-    ("po-valley", 45.0, 10.0, "temperate", "lakes", 121), ("sahel", 14.0, 0.0, "arid", "none", 122),
-    ("zambia", -14.0, 27.0, "humid", "lakes", 123), ("highveld", -27.0, 28.0, "temperate", "none", 124),
-    ("morocco-coast", 33.0, -7.5, "arid", "coast", 125), ("ethiopia", 9.0, 39.0, "temperate", "none", 126),
-    ("nigeria", 9.0, 8.0, "humid", "none", 127), ("mozambique-coast", -20.0, 35.0, "humid", "coast", 128),
-    ("north-china-plain", 36.0, 116.0, "temperate", "lakes", 129), ("deccan", 18.0, 77.0, "arid", "none", 130),
-    ("mongolia", 47.0, 105.0, "arid", "lakes", 131), ("kazakhstan", 50.0, 70.0, "continental", "lakes", 132),
-    ("bangladesh", 23.0, 90.0, "humid", "coast", 133), ("mekong", 13.0, 105.0, "humid", "lakes", 134),
-    ("west-siberia", 55.0, 80.0, "continental", "lakes", 135), ("tibet", 33.0, 90.0, "arid", "lakes", 136),
-    ("iran", 33.0, 54.0, "arid", "none", 137), ("korea-coast", 36.0, 126.8, "temperate", "coast", 138),
-    ("punjab", 30.0, 75.0, "arid", "none", 139), ("queensland", -25.0, 150.0, "temperate", "none", 140),
-    ("perth-coast", -32.0, 116.0, "temperate", "coast", 141), ("manchuria", 46.0, 126.0, "continental", "lakes", 142),
-    ("new-zealand-coast", -44.0, 171.5, "temperate", "coast", 143), ("borneo-coast", 1.0, 110.5, "humid", "coast", 144),
-]
-# never used in training: six places of distinct climate and water, other seeds
-WORLD_TEST = [
-    ("kenaston", 51.4, -106.4, "continental", "lakes", 201), ("carolina-coast", 34.6, -77.3, "humid", "coast", 202),
-    ("yanco", -34.8, 146.1, "arid", "none", 203), ("valencia-coast", 39.4, -0.5, "temperate", "coast", 204),
-    ("amazonas", -3.0, -60.0, "humid", "lakes", 205), ("hungary", 47.0, 19.5, "continental", "none", 206),
-]
-
-
-def world_spec(entry: tuple, size: int = 8) -> tuple:
-    """(name, lat, lon, climate, water, seed) → (name, row, col, size, climate, water, seed) on M36."""
-    from smapdown.core.grid import ease_srs, transform_points, wgs84_srs
-
-    name, lat, lon, climate, water, seed = entry
-    x, y = transform_points([lon], [lat], wgs84_srs(), ease_srs())
-    r, c = Grid.global_grid("M36").rowcol(x, y)
-    return (name, int(np.asarray(r).ravel()[0]), int(np.asarray(c).ravel()[0]), size, climate, water, seed)
 
 
 def region_files(name: str, row: int, col: int, size: int, climate: str, water: str, seed: int,
@@ -171,12 +123,6 @@ def same_day(paths: list[str], date: dt.date) -> str:
     """The file of ``paths`` whose name carries ``date`` (YYYYMMDD), as the simulator names them."""
     tag = date.strftime("%Y%m%d")
     return next(p for p in paths if tag in os.path.basename(p))
-
-
-def region_grid(spec: tuple) -> Grid:
-    """The M36 window of a region spec (name, row, col, size, ...)."""
-    _, row, col, size = spec[:4]
-    return Grid("M36", row - size // 2, col - size // 2, size, size)
 
 
 def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> dict:

@@ -173,7 +173,7 @@ def wald_sim_data(regions: list[tuple], days: int, size: int, with_static: bool)
 
 def region_window(lat: float, lon: float, size: int) -> Grid:
     """The size x size M36 window centred on (lat, lon)."""
-    from train_bundled import region_grid, world_spec
+    from smapdown.core.simulate.regions import region_grid, world_spec
 
     return region_grid(world_spec(("", lat, lon, "", "", 0), size))
 
@@ -209,7 +209,7 @@ def run_wald(args) -> dict:
     path = real_file()
     if path is None:
         raise SystemExit("the real half-orbit is absent (../shared/data/real/smap)")
-    from train_bundled import WORLD_TRAIN  # noqa: PLC0415 - same folder
+    from smapdown.core.simulate.regions import WORLD_TRAIN
 
     regions = WORLD_TRAIN[: args.regions]
     inp = real_wald_inputs(path)
@@ -290,9 +290,10 @@ def real_stats(path: str) -> dict:
 def sim_stats(specs: list[tuple], days: int) -> dict:
     """The same statistics on simulated observed 36 km TB (the SPL3SMP-like files of tb-truth's regions),
     plus the sub-cell std of the true 9 km TB and the radar-guided 9 km TB against the truth."""
-    from train_bundled import region_files, region_grid, same_day
+    from train_bundled import region_files, same_day
 
     from smapdown.core.raster import read_ease_raster
+    from smapdown.core.simulate.regions import region_grid
     from smapdown.model.inference import upsample
 
     tbs, waters, covers = [], [], []
@@ -337,7 +338,7 @@ def sim_stats(specs: list[tuple], days: int) -> dict:
 
 
 def run_stats(args) -> dict:
-    from train_bundled import WORLD_TRAIN, world_spec
+    from smapdown.core.simulate.regions import WORLD_TRAIN, world_spec
 
     res: dict = {}
     path = real_file()
