@@ -86,6 +86,48 @@ def _simulate_day(ctx: _Context, st: _State, date: dt.date, i: int) -> Simulated
         sigma0_hh_9=sighh9)
 
 
+def _static_outputs(ctx: _Context, wf_mb36: np.ndarray, betas: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The series' static fields on the region (see :class:`SimulatedSeries`), float32 (land cover uint8)."""
+    geo, sta = ctx.geo, ctx.sta
+    F9 = geo.F // 4
+    c = geo.crop
+    R, C = geo.region.shape
+    vwc = c(sta.mean(sta.vwc_k))
+    vwc9, _ = _weighted_block_mean(vwc, ctx.land_r, F9)
+    vwc36, _ = _weighted_block_mean(vwc, ctx.land_r, geo.F)
+    static = {
+        "land_cover": np.where(c(sta.wf) > WATER_MASK_FRACTION, WATER, c(sta.dominant())).astype(np.uint8),
+        "land_cover_fractions": sta.frac[:, geo.off[0] * geo.F:(geo.off[0] + R) * geo.F,
+                                         geo.off[1] * geo.F:(geo.off[1] + C) * geo.F],
+        "water_fraction": c(sta.wf), "water_fraction3": ctx.wf3, "water_fraction9": ctx.wf9,
+        "water_fraction36": ctx.wf36, "water_fraction_mb36": wf_mb36, "vwc": vwc, "vwc9": vwc9, "vwc36": vwc36,
+        "clay": c(sta.clay), "sand": c(sta.sand), "porosity": c(sta.porosity),
+        "roughness_h": c(sta.mean(sta.h_k)), "rms_height_cm": c(sta.mean(sta.rms_k)),
+        "sm_climatology": c(sta.sm_clim),
+        "beta_v": betas["v"], "beta_h": betas["h"],
+    }
+    if sta.wf1 is not None:
+        static["water_fraction1"] = sta.wf1
+    return {k: (v if v.dtype == np.uint8 else v.astype(np.float32)) for k, v in static.items()}
+
+
+def _attrs(grid: Grid, seed: int, climate: str, fine: str, water: str, start: dt.date, days: int) -> dict[str, str]:
+    """Provenance attributes every file of the series carries (simulated = true, the seed, the models)."""
+    R, C = grid.shape
+    return {
+        "simulated": "true", "seed": str(int(seed)), "climate": climate,
+        "generator": "smapdown.core.simulate", "note": "simulated scene, not real SMAP data",
+        "fine_grid": fine, "water": water, "start": start.isoformat(), "days": str(days),
+        "region": f"M36 rows {grid.row_off}..{grid.row_off + R - 1}, cols {grid.col_off}..{grid.col_off + C - 1}",
+        "models": ("Mironov 2009 soil permittivity; Klein-Swift 1977 water; Fresnel at 40 deg; "
+                   "h cos^2 roughness; tau-omega; Dubois 1995 + Oh 1992 (VV, HV, HH) + water-cloud radar with a "
+                   "soil-stem double bounce; 40 km FWHM Gaussian footprint; NEDT 1.1 K; SPL2SMP water-body "
+                   "correction of the 36 km TB (tb_*_corrected; the truth is the land part's TB); Das et al. "
+                   "active-passive 9 km TB (TB_H from sigma_HH); SPL2SMAP_S-like 3 km soil moisture on Sentinel-1 "
+                   "days with correlated errors"),
+    }
+
+
 def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: str = "temperate",
                     fine: str = "M03", swath_gaps: bool = True, feedback: Feedback | None = None, *,
                     water: str = "lakes") -> SimulatedSeries:
@@ -123,36 +165,8 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
             v = getattr(d, name)
             if isinstance(v, np.ndarray):
                 setattr(d, name, v.astype(np.float32))
-    F9 = geo.F // 4
-    c = geo.crop
-    R, C = grid.shape
-    vwc = c(sta.mean(sta.vwc_k))
-    vwc9, _ = _weighted_block_mean(vwc, ctx.land_r, F9)
-    vwc36, _ = _weighted_block_mean(vwc, ctx.land_r, geo.F)
-    static = {
-        "land_cover": np.where(c(sta.wf) > WATER_MASK_FRACTION, WATER, c(sta.dominant())).astype(np.uint8),
-        "land_cover_fractions": sta.frac[:, geo.off[0] * geo.F:(geo.off[0] + R) * geo.F,
-                                         geo.off[1] * geo.F:(geo.off[1] + C) * geo.F],
-        "water_fraction": c(sta.wf), "water_fraction3": ctx.wf3, "water_fraction9": ctx.wf9,
-        "water_fraction36": ctx.wf36, "water_fraction_mb36": wf_mb36, "vwc": vwc, "vwc9": vwc9, "vwc36": vwc36,
-        "clay": c(sta.clay), "sand": c(sta.sand), "porosity": c(sta.porosity),
-        "roughness_h": c(sta.mean(sta.h_k)), "rms_height_cm": c(sta.mean(sta.rms_k)),
-        "sm_climatology": c(sta.sm_clim),
-        "beta_v": betas["v"], "beta_h": betas["h"],
-    }
-    if sta.wf1 is not None:
-        static["water_fraction1"] = sta.wf1
-    static = {k: (v if v.dtype == np.uint8 else v.astype(np.float32)) for k, v in static.items()}
-    attrs = {
-        "simulated": "true", "seed": str(int(seed)), "climate": climate,
-        "generator": "smapdown.core.simulate", "note": "simulated scene, not real SMAP data",
-        "fine_grid": fine, "water": water, "start": start.isoformat(), "days": str(days),
-        "region": f"M36 rows {grid.row_off}..{grid.row_off + R - 1}, cols {grid.col_off}..{grid.col_off + C - 1}",
-        "models": ("Mironov 2009 soil permittivity; Klein-Swift 1977 water; Fresnel at 40 deg; "
-                   "h cos^2 roughness; tau-omega; Dubois 1995 + Oh 1992 + water-cloud radar; 40 km FWHM "
-                   "Gaussian footprint; NEDT 1.1 K; SPL2SMP water-body correction of the 36 km TB "
-                   "(tb_*_corrected; the truth is the land part's TB); Das et al. active-passive 9 km TB"),
-    }
+    static = _static_outputs(ctx, wf_mb36, betas)
+    attrs = _attrs(grid, seed, climate, fine, water, start, days)
     fb.progress(100.0)
     return SimulatedSeries(grid, grid.refine("M09"), grid.refine("M03"), grid.refine("M01") if geo.lst1 else None,
                            out, static, int(seed), climate, attrs, fine, water)
