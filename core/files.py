@@ -33,7 +33,7 @@ def list_files(spec: str | Sequence[str], exts: Sequence[str],
             if os.path.isdir(part):
                 files += [f for f in sorted(os.path.join(part, n) for n in os.listdir(part)
                                             if n.lower().endswith(tuple(exts)))
-                          if accept is None or accept(f)]
+                          if os.path.isfile(f) and (accept is None or accept(f))]
             elif os.path.isfile(part):
                 files.append(part)
             else:

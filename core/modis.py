@@ -251,6 +251,8 @@ def _open_plain(path: str, ds: gdal.Dataset, md: dict[str, str], short: str) -> 
     if ds.RasterCount > 1:  # warp band 1 only
         ds = gdal.Translate("", ds, format="VRT", bandList=[1])
     attrs = {"short_name": short} if short else {}
+    # a simulated raster says so (and from which run): training provenance must not call it real
+    attrs.update({k: md[k] for k in ("simulated", "seed", "climate") if md.get(k)})
     src = _Source(path, ds, srs, tuple(gt), PLAIN_PRODUCT, name, _date(md),
                   scale=1.0 if scale is None else float(scale),
                   offset=0.0 if offset is None else float(offset), attrs=attrs)

@@ -243,7 +243,8 @@ def test_train_soil_moisture_case_with_and_without_the_36km_retrieval(run_alg, s
     folder, _ = sim
     low = folder / f"SMAP_L3_SM_P_{DAY}_SIM.h5"
     base = {"INPUT_LOW": [str(folder)], "INPUT_HIGH": [str(folder)], "INPUT_LST": [str(folder)], "CASE": 1,
-            "GRID": 1, "VALIDATION_DAYS": 2, "EPOCHS": 2, "FEATURES": 4, "PATCHES_PER_EPOCH": 16, "PATCH": 8}
+            "GRID": 1, "VALIDATION_DAYS": 1, "EPOCHS": 2, "FEATURES": 4, "PATCHES_PER_EPOCH": 16, "PATCH": 8}
+    # one validation day: the simulated 3 km targets exist only on Sentinel-1 days (every 6th day)
     res = run_alg("train", {**base, "OUTPUT_MODEL": str(tmp_path / "sm.pt")})
     card = json.loads((tmp_path / "sm.json").read_text())
     assert [i["name"] for i in card["inputs"]] == ["tb_v", "tb_h", "lst", "soil_moisture_36km",
