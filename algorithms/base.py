@@ -469,13 +469,17 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         clash = self.output_clash(parameters, context)
         if clash:
             return False, clash
-        try:
-            problem = self.check_values(parameters, context)
-        except SmapdownError as exc:
-            problem = dialog_words(str(exc))
+        problem = self.values_problem(parameters, context)
         if problem:
             return False, problem
         return True, ""
+
+    def values_problem(self, parameters: dict, context: QgsProcessingContext) -> str | None:
+        """:meth:`check_values`, a core error it raises turned into the dialog's words; None when all is well."""
+        try:
+            return self.check_values(parameters, context)
+        except SmapdownError as exc:
+            return dialog_words(str(exc))
 
     def input_names(self) -> list[str]:
         """Names of the parameters that read files (single files, layers, folders)."""
@@ -597,6 +601,14 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         """The algorithm's own checks before Run (subclasses): a sentence saying what is wrong, or None."""
         return None
 
+    def run_options(self, parameters: dict, context: QgsProcessingContext) -> dict[str, Any]:
+        """The options every model-running workflow takes, as its keyword arguments: ``bf16``, ``static_path``,
+        ``max_days_apart`` and ``regrid_reference`` (BF16, STATIC, MAX_DAYS_APART, REFERENCE_REGRID)."""
+        return {"bf16": self.parameterAsBoolean(parameters, "BF16", context),
+                "static_path": self.input_file(parameters, "STATIC", context),
+                "max_days_apart": self.parameterAsInt(parameters, "MAX_DAYS_APART", context),
+                "regrid_reference": self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context)}
+
     # --- outputs ------------------------------------------------------------------------------
     def load_styled(self, context: QgsProcessingContext, path: str, name: str, style: str, rank: int = 0,
                     units: str = "", more_bands: list[tuple[int, str, str, str]] | None = None) -> None:
@@ -624,9 +636,10 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(reason)
         self._run_id = uuid.uuid4().hex  # groups this run's layers in the Layers panel
-        clash = self.output_clash(parameters, context)  # also when a caller skipped checkParameterValues
-        if clash:
-            raise QgsProcessingException(clash)
+        # also when a caller skipped checkParameterValues: no output on an input, the algorithm's input checks
+        problem = self.output_clash(parameters, context) or self.values_problem(parameters, context)
+        if problem:
+            raise QgsProcessingException(problem)
         try:
             return self.execute(parameters, context, feedback, ProcessingFeedback(feedback))
         except Canceled as exc:

@@ -61,20 +61,37 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         for n, text in (("MAE", "MAE"), ("RMSE", "RMSE"), ("BIAS", "Bias"), ("UBRMSE", "ubRMSE"), ("R", "R")):
             self.addOutput(QgsProcessingOutputNumber(n, self.tr(f"{text} of the first band")))
 
+    def check_values(self, parameters, context):
+        if self.parameterAsRasterLayer(parameters, self.INPUT, context) is None or \
+                self.parameterAsRasterLayer(parameters, self.REFERENCE, context) is None:
+            return self.tr("'Input raster' and 'Reference raster' must both be readable raster layers")
+        return None
+
     def execute(self, parameters, context, feedback, core_feedback):
         from ..workflows.compare import difference
 
         a = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         b = self.parameterAsRasterLayer(parameters, self.REFERENCE, context)
-        if a is None or b is None:
-            from ..core.errors import InputError
-
-            raise InputError("'Input raster' and 'Reference raster' must both be readable raster layers")
         a_path, b_path = source_file(a.source()), source_file(b.source())
-        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         grid, diffs, names, report = difference(
             a_path, b_path, regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
         feedback.pushInfo(f"Reference resampling: {report['resampling']}")
+        result = {"RESAMPLING": report["resampling"],
+                  **self.write_outputs(parameters, context, (a, a_path), (b, b_path), grid, diffs, names, report)}
+        first = next(iter(report["bands"].values()))
+        for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
+            v = first.get(n.lower())
+            if v is not None and v == v:  # never a NaN output
+                result[n] = v
+        for band, m in report["bands"].items():
+            feedback.pushInfo(f"{band}: MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, bias {m['bias']:+.4g}, "
+                              f"R {m['r']:.3f}, n {m['n']}")
+        return result
+
+    def write_outputs(self, parameters, context, inp: tuple, ref: tuple, grid, diffs, names: list[str],
+                      report: dict) -> dict:
+        """The difference raster and the reports (``inp``, ``ref``: (layer, file)), all together or none."""
+        (a, a_path), (b, b_path) = inp, ref
         units = band_units(a_path)
         bands = [BandSpec(n, units[i] if i < len(units) else "", f"{n}: input - reference")
                  for i, n in enumerate(names)]
@@ -83,9 +100,9 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
         unit = nice_units(units[0]) if units else ""
         name = layer_name(f"{_short(qa)} − ref." + (f" ({unit})" if unit else ""), label)
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        result = {"RESAMPLING": report["resampling"]}
+        result = {}
         with OutputSet({"INPUT": a_path, "REFERENCE": b_path}) as staged:  # all outputs together, or none
-            final = os.path.abspath(out)
+            final = os.path.abspath(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
             write_geotiff(staged.stage(final, name=self.OUTPUT), grid, list(diffs), bands,
                           {"input": a_path, "reference": b_path})
             self.load_styled(context, final, name, style, 0, unit)
@@ -99,14 +116,6 @@ class DifferenceAlgorithm(SmapdownAlgorithm):
                 [f"Units: {unit}." if unit else ""])
         result[self.OUTPUT] = final
         result[self.OUTPUT_HTML] = html_final
-        first = next(iter(report["bands"].values()))
-        for n in ("MAE", "RMSE", "BIAS", "UBRMSE", "R"):
-            v = first.get(n.lower())
-            if v is not None and v == v:  # never a NaN output
-                result[n] = v
-        for band, m in report["bands"].items():
-            feedback.pushInfo(f"{band}: MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, bias {m['bias']:+.4g}, "
-                              f"R {m['r']:.3f}, n {m['n']}")
         return result
 
 

@@ -153,31 +153,31 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         from ..workflows.downscale import downscale
 
         path = self.input_file(parameters, self.INPUT, context)
-        pass_ = [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)]
-        model = self.parameterAsFile(parameters, self.MODEL, context) or None
-        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        reference = self.input_file(parameters, self.REFERENCE, context)
-        preserve = self.parameterAsBoolean(parameters, self.MEAN_PRESERVE, context)
-        tile = self.parameterAsInt(parameters, self.TILE, context)
         extent, crs = self.extent_arg(parameters, context)
         outs = {k: self.parameterAsOutputLayer(parameters, k, context) or None
                 for k in (self.OUTPUT, self.OUTPUT_BASELINE, self.OUTPUT_DIFF_LOWRES, self.OUTPUT_DIFF_CNN,
                           self.OUTPUT_UNCERTAINTY)}
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        problem = self.check_values(parameters, context)  # also when a caller skipped checkParameterValues
-        if problem:
-            from qgis.core import QgsProcessingException
-
-            raise QgsProcessingException(problem)
-
-        scene = read_tb36(path, extent, crs, pass_)
+        scene = read_tb36(path, extent, crs, [None, "AM", "PM"][self.parameterAsEnum(parameters, self.PASS, context)])
         feedback.pushInfo(f"Input: {scene.label}, 36 km window {scene.grid.rows} x {scene.grid.cols}")
-        res = downscale(scene, model, device, preserve, reference,
-                        uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]), tile=tile,
-                        feedback=core_feedback, bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                        static_path=self.input_file(parameters, "STATIC", context),
-                        max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART", context),
-                        regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID", context))
+        res = downscale(scene, self.parameterAsFile(parameters, self.MODEL, context) or None,
+                        DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+                        self.parameterAsBoolean(parameters, self.MEAN_PRESERVE, context),
+                        self.input_file(parameters, self.REFERENCE, context),
+                        uncertainty=bool(outs[self.OUTPUT_UNCERTAINTY]),
+                        tile=self.parameterAsInt(parameters, self.TILE, context), feedback=core_feedback,
+                        **self.run_options(parameters, context))
+        checks = self.log_run(feedback, res)
+        result = self.write_outputs(parameters, context, core_feedback, scene, res, outs, checks)
+        if res.reference is not None:  # metrics only against a reference: never NaN outputs
+            result.update({k: v for k, v in report_outputs(res.metrics).items() if k in METRIC_NAMES})
+            for band, per in res.metrics["bands"].items():
+                feedback.pushInfo(f"{band} vs {res.reference_label}: MAE CNN {per['cnn']['mae']:.3f} K, "
+                                  f"bicubic {per['bicubic']['mae']:.3f} K")
+        return result
+
+    @staticmethod
+    def log_run(feedback, res) -> list[tuple[str, str]]:
+        """Log the device, the input checks (returned for the report) and the 36 km block means."""
         feedback.pushInfo(f"Device used: {res.device}")
         checks = input_checks(res.metrics)
         for what, value in checks:
@@ -190,31 +190,33 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         if mp["pixels_clipped_to_physical_bounds"]:
             feedback.pushWarning(f"{mp['pixels_clipped_to_physical_bounds']} pixels fell outside "
                                  f"{mp['physical_bounds_K']} K and were clipped (inputs unlike the training data?)")
+        return checks
+
+    def write_outputs(self, parameters, context, core_feedback, scene, res, outs: dict, checks: list) -> dict:
+        """Every output of the run staged and published together: a failure on any (an unwritable folder, a
+        cancel) leaves none of them and no existing file touched. Returns the algorithm's results."""
+        path = self.input_file(parameters, self.INPUT, context)
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        reference = self.input_file(parameters, self.REFERENCE, context)
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        mp = res.metrics["mean_preservation"]
+        training = res.model_card.get("training", {})
         md = {"product": scene.product, "source_file": path, "model": model or "bundled tb_general",
-              "device": res.device, "mean_preserved": str(preserve),
-              "training_data": str(res.model_card.get("training", {}).get("data", ""))}
-        label = scene.label
-        written = {}
-        layers = [
-            (self.OUTPUT, res.cnn, "TB 9 km CNN", "tb"),
-            (self.OUTPUT_BASELINE, res.baseline, "TB 9 km bicubic", "tb"),
-            (self.OUTPUT_UNCERTAINTY, res.uncertainty, "TB CNN spread", "uncertainty_tb"),
-        ]
+              "device": res.device, "mean_preserved": str(mp["applied"]),
+              "training_data": str(training.get("data", ""))}
+        layers = [(self.OUTPUT, res.cnn, "TB 9 km CNN", "tb"),
+                  (self.OUTPUT_BASELINE, res.baseline, "TB 9 km bicubic", "tb"),
+                  (self.OUTPUT_UNCERTAINTY, res.uncertainty, "TB CNN spread", "uncertainty_tb")]
         if res.reference is not None:
             layers += [(self.OUTPUT_DIFF_LOWRES, res.baseline - res.reference, "TB bicubic − ref.", "difference_tb"),
                        (self.OUTPUT_DIFF_CNN, res.cnn - res.reference, "TB CNN − ref.", "difference_tb")]
         rank = {self.OUTPUT: 0, self.OUTPUT_DIFF_CNN: 1, self.OUTPUT_BASELINE: 2, self.OUTPUT_DIFF_LOWRES: 3,
                 self.OUTPUT_UNCERTAINTY: 4}  # Layers panel order: the main result on top
-        report = {"input": path, "model": model or "bundled tb_general", "device": res.device,
-                  "model_training_data": res.model_card.get("training", {}), **res.metrics}
-        training = res.model_card.get("training", {})
         result = {"DEVICE": res.device, "REFERENCE_LABEL": res.reference_label or "",
                   "MEAN_PRESERVATION_ERROR": mp["max_abs_block_mean_minus_36km_K_output"]}
-        static = self.input_file(parameters, "STATIC", context)
-        # every output staged and published together: a failure on any (an unwritable folder, a cancel) leaves
-        # none of them and no existing file touched
+        written = {}
         with OutputSet({"INPUT": path, "MODEL": model or self.DEFAULT_MODEL, "REFERENCE": reference,
-                        "STATIC": static}) as out:
+                        "STATIC": self.input_file(parameters, "STATIC", context)}) as out:
             for key, arr, what, style in layers:
                 if outs.get(key) and arr is not None:
                     core_feedback.check()
@@ -222,28 +224,25 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
                     write_geotiff(out.stage(final, name=key), res.grid, list(np.asarray(arr)), BANDS,
                                   {**md, "quantity": what})
                     written[key] = final
-                    self.load_styled(context, final, layer_name(f"{what} (K)", label), style, rank[key], "K")
+                    self.load_styled(context, final, layer_name(f"{what} (K)", scene.label), style, rank[key], "K")
             if report_path:
-                result[self.OUTPUT_REPORT] = staged_json(out, report_path, f"smapdown downscale: {label}", report)
-            html_final = report_html_path(report_path)
+                result[self.OUTPUT_REPORT] = staged_json(
+                    out, report_path, f"smapdown downscale: {scene.label}",
+                    {"input": path, "model": model or "bundled tb_general", "device": res.device,
+                     "model_training_data": training, **res.metrics})
+            result[self.OUTPUT_HTML] = html_final = report_html_path(report_path)
             html_report(
-                out.stage(html_final, name=self.OUTPUT_HTML), f"Downscaled SMAP brightness temperature: {label}",
+                out.stage(html_final, name=self.OUTPUT_HTML),
+                f"Downscaled SMAP brightness temperature: {scene.label}",
                 [("Input", path), ("Model", model or "bundled general model (model/tb_general.pt)"),
                  ("Model trained on", str(training.get("data", "?"))), ("Device", res.device),
                  ("Reference", res.reference_label or "none"),
-                 ("Largest |4×4 block mean − 36 km TB|",
-                  f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean preservation "
-                  f"{'on' if mp['applied'] else 'off'})"),
+                 ("Largest |4×4 block mean − 36 km TB|", f"{mp['max_abs_block_mean_minus_36km_K_output']:.3f} K (mean "
+                  f"preservation {'on' if mp['applied'] else 'off'})"),
                  ("Outputs", ", ".join(self.parameterDefinition(k).description() for k in written)), *checks],
                 res.metrics.get("bands") if res.reference is not None else None,
                 ["The bundled model was trained on simulated scenes; its scores are in its model card "
                  "(model/tb_general.json)." if not model else "",
                  "Units: brightness temperature and differences in kelvin (K)."])
-            result[self.OUTPUT_HTML] = html_final
         result.update(written)
-        if res.reference is not None:  # metrics only against a reference: never NaN outputs
-            result.update({k: v for k, v in report_outputs(res.metrics).items() if k in METRIC_NAMES})
-            for band, per in res.metrics["bands"].items():
-                feedback.pushInfo(f"{band} vs {res.reference_label}: MAE CNN {per['cnn']['mae']:.3f} K, "
-                                  f"bicubic {per['bicubic']['mae']:.3f} K")
         return result

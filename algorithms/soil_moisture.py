@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from qgis.core import (
-    QgsProcessingException,
     QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -121,42 +120,47 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         from ..core.inputs import read_tb36
         from ..workflows.soil_moisture import estimate_soil_moisture, sm_model_ancillary
 
-        path = self.input_file(parameters, self.INPUT, context)
-        lst = self.input_file(parameters, self.LST, context)
         model = self.parameterAsFile(parameters, self.MODEL, context) or None
-        grid = GRIDS[self.parameterAsEnum(parameters, self.GRID, context)]
-        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        reference = self.input_file(parameters, self.REFERENCE, context)
         extent, crs = self.extent_arg(parameters, context)
-        out = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        out_diff = self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFF, context) or None
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        problem = self.check_values(parameters, context)  # also when a caller skipped checkParameterValues
-        if problem:
-            raise QgsProcessingException(problem)
-
-        scene = read_tb36(path, extent, crs, ancillary=sm_model_ancillary(model))
-        res = estimate_soil_moisture(scene, lst, model, grid, device, reference, feedback=core_feedback,
-                                     bf16=self.parameterAsBoolean(parameters, "BF16", context),
-                                     static_path=self.input_file(parameters, "STATIC", context),
-                                     max_days_apart=self.parameterAsInt(parameters, "MAX_DAYS_APART",
-                                                                                 context),
-                                     regrid_reference=self.parameterAsBoolean(parameters, "REFERENCE_REGRID",
-                                                                                       context))
+        scene = read_tb36(self.input_file(parameters, self.INPUT, context), extent, crs,
+                          ancillary=sm_model_ancillary(model))
+        res = estimate_soil_moisture(scene, self.input_file(parameters, self.LST, context), model,
+                                     GRIDS[self.parameterAsEnum(parameters, self.GRID, context)],
+                                     DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+                                     self.input_file(parameters, self.REFERENCE, context), feedback=core_feedback,
+                                     **self.run_options(parameters, context))
         feedback.pushInfo(f"Device used: {res.device}")
         checks = input_checks(res.metrics)
         for what, value in checks:
             feedback.pushInfo(f"{what}: {value}")
+        result = self.write_outputs(parameters, context, scene, res, checks)
+        flat = report_outputs(res.metrics)  # only against a reference: never NaN outputs
+        for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
+            if f"{n}_CNN_SOIL_MOISTURE" in flat:
+                result[f"{n}_CNN_SOIL_MOISTURE"] = flat[f"{n}_CNN_SOIL_MOISTURE"]
+        if "bands" in res.metrics:
+            m = res.metrics["bands"]["soil_moisture"]["cnn"]
+            feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
+                              f"bias {m['bias']:+.4f} m3/m3, R {m['r']:.3f}")
+        return result
+
+    def write_outputs(self, parameters, context, scene, res, checks: list) -> dict:
+        """The soil-moisture map, its difference to the reference and the reports, staged and published together
+        (none on a failure or cancel). Returns the algorithm's results."""
+        path, lst = self.input_file(parameters, self.INPUT, context), self.input_file(parameters, self.LST, context)
+        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        out_diff = self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFF, context) or None
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        training = res.model_card.get("training", {})
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,
-              "training_data": str(res.model_card.get("training", {}).get("data", ""))}
-        km = {"M03": "3 km", "M09": "9 km"}[grid]
+              "training_data": str(training.get("data", ""))}
+        km = {"M03": "3 km", "M09": "9 km"}[res.grid.name]
         result = {"DEVICE": res.device}
-        training = res.model_card.get("training", {})
-        # all outputs staged and published together (none on a failure or cancel)
-        with OutputSet({"INPUT": path, "LST": lst, "MODEL": model or self.DEFAULT_MODEL, "REFERENCE": reference,
+        with OutputSet({"INPUT": path, "LST": lst, "MODEL": model or self.DEFAULT_MODEL,
+                        "REFERENCE": self.input_file(parameters, self.REFERENCE, context),
                         "STATIC": self.input_file(parameters, "STATIC", context)}) as staged:
-            final = os.path.abspath(out)
+            final = os.path.abspath(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
             write_geotiff(staged.stage(final, name=self.OUTPUT), res.grid, [res.sm], SM_BAND, md)
             written = {self.OUTPUT: final}
             self.load_styled(context, final, layer_name(f"Soil moisture {km} CNN (m³/m³)", scene.label),
@@ -172,7 +176,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                 result[self.OUTPUT_REPORT] = staged_json(staged, report_path, f"smapdown soil moisture: {scene.label}",
                                                          {"input": path, "lst": lst, "device": res.device,
                                                           **res.metrics})
-            html_final = report_html_path(report_path)
+            result[self.OUTPUT_HTML] = html_final = report_html_path(report_path)
             html_report(
                 staged.stage(html_final, name=self.OUTPUT_HTML), f"Soil moisture {km}: {scene.label}",
                 [("SMAP input", path), ("Land surface temperature", lst),
@@ -183,14 +187,5 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
                 ["The bundled model was trained on simulated scenes; its held-out scores are in its model card "
                  "(model/sm_general.json)." if not model else "",
                  "Units: volumetric soil moisture in m³/m³."])
-            result[self.OUTPUT_HTML] = html_final
         result.update(written)
-        flat = report_outputs(res.metrics)  # only against a reference: never NaN outputs
-        for n in ("UBRMSE", "RMSE", "BIAS", "R", "MAE"):
-            if f"{n}_CNN_SOIL_MOISTURE" in flat:
-                result[f"{n}_CNN_SOIL_MOISTURE"] = flat[f"{n}_CNN_SOIL_MOISTURE"]
-        if "bands" in res.metrics:
-            m = res.metrics["bands"]["soil_moisture"]["cnn"]
-            feedback.pushInfo(f"vs {res.metrics['reference']}: ubRMSE {m['ubrmse']:.4f}, RMSE {m['rmse']:.4f}, "
-                              f"bias {m['bias']:+.4f} m3/m3, R {m['r']:.3f}")
         return result
