@@ -83,11 +83,12 @@ def model_case_problem(path: str, case: str, label: str) -> str | None:
         if isinstance(exc, SmapdownError):
             return str(exc)
         return None
-    got = str(card.get("training", {}).get("case", ""))
-    if got and got != case:
+    got = card.case  # read from the model's outputs, whatever its trainer called its case
+    if got != case:
         wanted = {"tb": "a brightness-temperature model (case tb)",
                   "soil moisture": "a soil-moisture model (case soil moisture)"}[case]
-        return (f"{label}: {os.path.basename(path)} is a {got} model; this algorithm needs {wanted}, as "
+        what = f"a {got} model" if got else f"a model of {', '.join(card.output_names)}"
+        return (f"{label}: {os.path.basename(path)} is {what}; this algorithm needs {wanted}, as "
                 "'Train downscaling network' writes them.")
     return None
 

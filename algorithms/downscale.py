@@ -200,7 +200,7 @@ class DownscaleAlgorithm(SmapdownAlgorithm):
         reference = self.input_file(parameters, self.REFERENCE, context)
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
         mp = res.metrics["mean_preservation"]
-        training = res.model_card.get("training", {})
+        training = res.model_card.training.to_dict()
         md = {"product": scene.product, "source_file": path, "model": model or "bundled tb_general",
               "device": res.device, "mean_preserved": str(mp["applied"]),
               "training_data": str(training.get("data", ""))}

@@ -151,7 +151,7 @@ class SoilMoistureAlgorithm(SmapdownAlgorithm):
         model = self.parameterAsFile(parameters, self.MODEL, context) or None
         out_diff = self.parameterAsOutputLayer(parameters, self.OUTPUT_DIFF, context) or None
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        training = res.model_card.get("training", {})
+        training = res.model_card.training.to_dict()
         md = {"product": scene.product, "source_file": path, "lst_file": lst,
               "model": model or "bundled sm_general", "device": res.device,
               "training_data": str(training.get("data", ""))}

@@ -190,6 +190,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         from ..core.plots import loss_curve
         from ..model.io import save_model, write_card_json
         from ..model.train import TrainConfig, is_main_process, split_by_date, train
+        from ..workflows.train import card_extra_for, checkpoint_for, upsampling_for
         from ..workflows.training_data import sm_training_data, tb_training_data
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
@@ -213,9 +214,8 @@ class TrainAlgorithm(SmapdownAlgorithm):
                                          f"{what}, the target of case {case}.")
         feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
         if case == "tb":
-            method = UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)]
-            if method == "auto":
-                method = "nearest" if self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context) else "bicubic"
+            method = upsampling_for(UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)],
+                                    self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context))
             data, grid, prov = tb_training_data(
                 low, high, extent, crs, start, end, upsampling=method,
                 static_path=self.input_file(parameters, "INPUT_STATIC", context))
@@ -244,9 +244,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
         feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
                           f"{len(val_set.dates) if val_set else 0} validation days, grid {grid.name} "
                           f"{grid.rows} x {grid.cols}; data: {prov['data']}")
-        checkpoint = out_model + ".ckpt"
-        if not self.parameterAsBoolean(parameters, "RESUME", context) and os.path.exists(checkpoint):
-            os.remove(checkpoint)
+        checkpoint = checkpoint_for(out_model, self.parameterAsBoolean(parameters, "RESUME", context))
         config = TrainConfig(
             epochs=self.parameterAsInt(parameters, "EPOCHS", context),
             lr=self.parameterAsDouble(parameters, "LEARNING_RATE", context),
@@ -260,14 +258,10 @@ class TrainAlgorithm(SmapdownAlgorithm):
             location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context),
             bf16=self.parameterAsBoolean(parameters, "BF16", context),
             keep_partial=self.parameterAsBoolean(parameters, "KEEP_PARTIAL", context))
-        extra = {"case": case, "grid": grid.name, "location_specific": config.location, **prov}
-        card_extra: dict = {"training": extra}
-        if config.location:
-            card_extra["location"] = {"grid": grid.name, "row_off": grid.row_off, "col_off": grid.col_off,
-                                      "rows": grid.rows, "cols": grid.cols}
-        result = train(tr, val_set, config, core_feedback, card_extra=card_extra)
+        result = train(tr, val_set, config, core_feedback,
+                       card_extra=card_extra_for(case, grid, config.location, prov))
         last = result.history[-1] if result.history else {}
-        out = {"OUTPUT_MODEL": out_model, "DEVICE": str(result.card.get("training", {}).get("device", "")),
+        out = {"OUTPUT_MODEL": out_model, "DEVICE": result.card.training.device or "",
                "EPOCHS_DONE": len(result.history)}
         if not is_main_process():  # torchrun: every process holds the same model; rank 0 alone writes it
             feedback.pushInfo("Not the main process of this torchrun job: the main process writes the model, "

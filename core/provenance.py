@@ -15,19 +15,20 @@ from .regrid import valid_window
 from .scene import Scene
 
 
-def model_origin(model, card: dict, grid: Grid, path: str, valid: np.ndarray | None = None) -> tuple[int, int]:
+def model_origin(model, location, grid: Grid, path: str, valid: np.ndarray | None = None) -> tuple[int, int]:
     """(row, col) of ``grid``'s first cell in a location-specific model's region; (0, 0) otherwise.
 
-    A location-specific model knows its static sub-cell map only inside the window it was trained on: every
-    pixel to process (``valid``, a boolean array on ``grid``; None: the whole of ``grid``) must lie in it.
-    Raises InputError naming both windows (grid rows/cols and lon/lat) when any does not.
+    ``location``: the window the model was trained on, as its card records it (``ModelCard.location``: grid,
+    row_off, col_off, rows, cols; None for a general model). A location-specific model knows its static sub-cell
+    map only inside that window: every pixel to process (``valid``, a boolean array on ``grid``; None: the whole
+    of ``grid``) must lie in it. Raises InputError naming both windows (grid rows/cols and lon/lat) when any
+    does not.
     """
     if getattr(model, "location", None) is None:
         return (0, 0)
-    loc = card.get("location") or {}
     try:
-        region = Grid(loc["grid"], loc["row_off"], loc["col_off"], loc["rows"], loc["cols"])
-    except (KeyError, TypeError, ValueError):
+        region = Grid(location.grid, location.row_off, location.col_off, location.rows, location.cols)
+    except (AttributeError, TypeError, ValueError):
         raise InputError(f"{path}: location-specific model without a valid 'location' in its card") from None
     if region.name != grid.name:
         raise InputError(f"{path}: the model was trained on the {region.name} grid, the output is {grid.name}")

@@ -305,11 +305,6 @@ class ModelCard:
         return [n for n in self.input_names if n.startswith("static_")]
 
     @property
-    def ancillary_36km(self) -> list[str]:
-        """The 36 km roles besides TB that a soil-moisture model reads from the SMAP file (``*_36km`` inputs)."""
-        return [n[:-len("_36km")] for n in self.input_names if n.endswith("_36km")]
-
-    @property
     def valid_channels(self) -> list[int]:
         """Input bands that must be valid for an output pixel to be valid (default: the first out bands)."""
         return list(self.mask_channels) if self.mask_channels else list(range(self.out_channels))
@@ -351,15 +346,6 @@ class ModelCard:
     def metric_output_names(self, methods: Iterable[str] = ("cnn", "bicubic")) -> list[str]:
         """Algorithm output names of the agreement metrics of this model's outputs (e.g. 'MAE_CNN_TB_V')."""
         return metric_output_names(self.output_names, methods)
-
-    # TRANSITIONAL (issue 10): dict-style reads of modules not yet converted; removed with the last of them
-    def __getitem__(self, key: str) -> Any:
-        """The JSON value of a top-level key (transitional)."""
-        return self.to_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The JSON value of a top-level key or ``default`` (transitional)."""
-        return self.to_dict().get(key, default)
 
     def describes(self, config: Mapping[str, Any]) -> bool:
         """Whether the card's architecture is that of a network with ``config`` (DownscaleCNN.config)."""

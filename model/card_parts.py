@@ -185,11 +185,6 @@ class _Record:
                if f.name != "details" and getattr(self, f.name) is not None}
         return {**out, **thaw(self.details)}
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """A key of the record by its JSON name, typed or not (for reports that list what a card says)."""
-        v = getattr(self, key, None) if key in self.KINDS else None
-        return v if v is not None else self.details.get(key, default)
-
 
 @dataclass(frozen=True)
 class TrainingRecord(_Record):

@@ -22,8 +22,8 @@ from ..core.feedback import SILENT, Feedback
 from .card import ModelCard
 from .network import DownscaleCNN, resolve_device, use_all_cores
 
-__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "card_stats", "as_card",
-           "mask_channels", "normalise", "fixed_threads", "plan_tiles"]
+__all__ = ["predict_tiled", "resolve_device", "upsample", "upsample_bicubic", "normalise", "fixed_threads",
+           "plan_tiles"]
 
 _FIXED = {"depth": 0, "before": 0}
 _FIXED_LOCK = threading.Lock()
@@ -55,21 +55,6 @@ def fixed_threads(n: int) -> Iterator[None]:
             _FIXED["depth"] -= 1
             if _FIXED["depth"] == 0:
                 torch.set_num_threads(_FIXED["before"])
-
-
-def card_stats(card: ModelCard) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(input mean, input std, output mean, output std) from the card, float32 arrays, one per band."""
-    return as_card(card).stats()
-
-
-def mask_channels(card: ModelCard) -> list[int]:
-    """Input bands that must be valid for an output pixel to be valid (default: the first out bands)."""
-    return as_card(card).valid_channels
-
-
-def as_card(card: ModelCard | dict) -> ModelCard:
-    """``card`` as a :class:`ModelCard` (a plain dict is read by :meth:`ModelCard.from_dict`, i.e. validated)."""
-    return card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
 
 
 def normalise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -109,7 +94,8 @@ def predict_tiled(
     tiles, but slower in wall time on the CPU measured, so off by default: see bench/RESULTS-scale.md).
     """
     fb = feedback or SILENT
-    card = as_card(card)
+    if not isinstance(card, ModelCard):
+        raise TypeError(f"predict_tiled needs the model's ModelCard, got {type(card).__name__}")
     x = np.asarray(inputs)
     valid_mask, tile, halo = _check_call(model, card, x, valid_mask, tile, halo, fb)
     in_mean, in_std, out_mean, out_std = card.stats()

@@ -565,7 +565,7 @@ def static_models(inputs, tmp_path_factory):
         model, card = load_model(src)
         from smapdown.model.network import DownscaleCNN
 
-        kw = dict(card["architecture"]["kwargs"])
+        kw = dict(card.architecture["kwargs"])
         kw["in_channels"] += len(STATIC_BANDS)
         net = DownscaleCNN(**kw)
         with torch.no_grad():
@@ -790,16 +790,19 @@ def test_location_model_window_containment():
     from smapdown.core.errors import InputError
     from smapdown.core.grid import Grid
     from smapdown.core.provenance import model_origin
+    from smapdown.model.io import Location
 
     class M:
         location = object()
 
-    card = {"location": {"grid": "M09", "row_off": 100, "col_off": 200, "rows": 16, "cols": 16}}
-    assert model_origin(M(), card, Grid("M09", 104, 204, 8, 8), "m.pt") == (4, 4)
+    window = Location("M09", 100, 200, 16, 16)  # the card's location
+    assert model_origin(M(), window, Grid("M09", 104, 204, 8, 8), "m.pt") == (4, 4)
     with pytest.raises(InputError, match=r"m\.pt.*M09 rows 100\.\.115, cols 200\.\.215.*partly outside"):
-        model_origin(M(), card, Grid("M09", 96, 196, 40, 40), "m.pt")
+        model_origin(M(), window, Grid("M09", 96, 196, 40, 40), "m.pt")
     valid = np.zeros((40, 40), bool)
     valid[6:18, 6:18] = True  # only pixels inside the region are to be processed: accepted
-    assert model_origin(M(), card, Grid("M09", 96, 196, 40, 40), "m.pt", valid) == (-4, -4)
+    assert model_origin(M(), window, Grid("M09", 96, 196, 40, 40), "m.pt", valid) == (-4, -4)
     with pytest.raises(InputError, match="entirely outside"):
-        model_origin(M(), card, Grid("M09", 500, 500, 8, 8), "m.pt")
+        model_origin(M(), window, Grid("M09", 500, 500, 8, 8), "m.pt")
+    with pytest.raises(InputError, match=r"m\.pt: location-specific model without a valid 'location'"):
+        model_origin(M(), None, Grid("M09", 104, 204, 8, 8), "m.pt")

@@ -389,7 +389,7 @@ def test_sigkill_during_training_keeps_a_loadable_model(tmp_path):
 
     def check():
         _, card = load_model(model)  # always a complete model file, the previous or the new one
-        seen.add(card["training"]["run"])
+        seen.add(card.training.details["run"])
         sweep_stale(str(tmp_path), min_age_s=0)
         assert not leftover_temps([str(tmp_path)])
 

@@ -337,6 +337,8 @@ def test_card_round_trips_through_dict_json_file_and_pickle(tmp_path):
     assert card.metric_output_names(["cnn"])[:2] == ["MAE_CNN_TB_V", "MAE_CNN_TB_H"]
     assert len(card.metric_output_names(["cnn", "bicubic", "nearest_36km"])) == 5 * 3 * 2
     mean_in, std_in, mean_out, std_out = card.stats()
+    with pytest.raises(TypeError, match="needs the model's ModelCard, got dict"):
+        predict_tiled(net, card.to_dict(), np.zeros((3, 12, 10), np.float32), device="cpu")
     assert mean_in.dtype == np.float32 and list(std_out) == [20.0, 25.0]
     # immutable, and changed only into a new, validated card
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -445,7 +447,7 @@ def test_bundled_cards_say_what_the_code_reads():
     assert tb.metric_output_names() == [f"{s}_{m}_{b}" for s in ("MAE", "RMSE", "BIAS", "UBRMSE", "R")
                                         for m in ("CNN", "BICUBIC") for b in ("TB_V", "TB_H")]
     assert sm.case == "soil moisture" and not sm.residual and sm.trained_grid == "M03"
-    assert sm.ancillary_36km == ["soil_moisture", "vegetation_water_content", "surface_temperature"]
+    assert sm.input_names[3:] == ["soil_moisture_36km", "vegetation_water_content_36km", "surface_temperature_36km"]
     assert sm.input_names[:3] == ["tb_v", "tb_h", "lst"] and sm.valid_channels == [0]
     wald = read_card(WALD[1])
     assert wald.case == "tb" and wald.training.case == "tb-wald-144-36 (tb+static)"  # recognised by its outputs
@@ -596,3 +598,20 @@ def test_cancel_returns_last_finished_epoch(data):
 
     with pytest.raises(Canceled):
         train(tr, va, TrainConfig(epochs=4, **FAST), CancelNow())
+
+
+def test_algorithms_read_the_case_and_metric_names_from_the_card():
+    pytest.importorskip("qgis.core")
+    from smapdown.algorithms.base import model_case_problem
+    from smapdown.algorithms.downscale import METRIC_NAMES
+
+    tb, sm = (str(p) for p in BUNDLED)
+    assert model_case_problem(tb, "tb", "Model file") is None
+    assert model_case_problem(sm, "soil moisture", "Model file") is None
+    # a TB model whose trainer named its case 'tb-wald-144-36 (tb)' is a TB model (read from its outputs)
+    assert model_case_problem(str(WALD[0]), "tb", "Model file") is None
+    problem = model_case_problem(sm, "tb", "Model file")
+    assert problem.startswith("Model file: sm_general.pt is a soil moisture model; this algorithm needs a bright")
+    assert "is a tb model" in model_case_problem(tb, "soil moisture", "Model file")
+    # the downscale algorithm declares the metric outputs the bundled TB model's card names
+    assert METRIC_NAMES == read_card(tb).metric_output_names()

@@ -131,7 +131,7 @@ def test_bundled_models_exist_with_cards_saying_simulated():
 
     for path in (DEFAULT_TB_MODEL, DEFAULT_SM_MODEL):
         _, card = load_model(path)
-        assert card["training"]["data"] == "simulated"
+        assert card.training.data == card.training_data == "simulated"
         assert Path(path).with_suffix(".json").exists()
         assert Path(path).stat().st_size < 8_000_000
 

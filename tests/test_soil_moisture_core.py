@@ -48,11 +48,11 @@ def static_path(tmp_path) -> str:
 
 def test_bundled_model_reads_the_36km_retrieval_and_its_ancillary():
     card = read_card(DEFAULT_SM_MODEL)
-    names = [i["name"] for i in card["inputs"]]
+    names = card.input_names
     assert names == list(SM_INPUTS)
     assert not any(n.startswith("static_") for n in names)
     assert sm_model_ancillary(None) == list(SM_ANCILLARY)
-    assert card["training"]["data"] == "simulated"
+    assert card.training.data == "simulated" and card.case == "soil moisture"
 
 
 def test_frozen_ground_is_left_empty(lst_path, static_path):

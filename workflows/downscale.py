@@ -8,6 +8,7 @@ module loads where torch is absent. Writing files is the caller's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ..core.provenance import model_origin
 from ..core.scene import Scene
 from ..core.tb_bounds import TB_CEILING, TB_FLOOR, block_mean_error, bounded_tb36, physical_tb
 
+if TYPE_CHECKING:  # annotations only: the model package (torch) is imported inside the functions
+    from ..model.card import ModelCard
+
 
 @dataclass
 class DownscaleResult:
@@ -30,7 +34,7 @@ class DownscaleResult:
     cnn: np.ndarray
     baseline: np.ndarray
     device: str
-    model_card: dict
+    model_card: ModelCard
     uncertainty: np.ndarray | None = None
     reference: np.ndarray | None = None
     reference_label: str = ""
@@ -55,15 +59,14 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     path = model_path or DEFAULT_TB_MODEL
     dev = resolve_device(device)
     model, card = loaded if loaded is not None else load_model(path, device=str(dev))
-    outputs = [o.get("name") for o in card.get("outputs", [])]
-    if outputs[:2] != ["tb_v", "tb_h"]:
-        raise InputError(f"{path}: this model predicts {outputs}, not TB V and H (is it a soil-moisture "
+    if card.case != "tb":
+        raise InputError(f"{path}: this model predicts {card.output_names}, not TB V and H (is it a soil-moisture "
                          "model? use 'Estimate soil moisture')")
     grid9 = scene36.grid.refine("M09")
     tb36, base, x = _model_inputs(scene36, card, path, static_path, feedback)
     feedback.info(f"Running the CNN on {dev} over {grid9.rows} x {grid9.cols} pixels (tiles of {tile}; "
-                  f"{card.get('input_upsampling', 'bicubic')} inputs)")
-    origin = model_origin(model, card, grid9, path, np.isfinite(x[:2]).all(axis=0))
+                  f"{card.upsampling} inputs)")
+    origin = model_origin(model, card.location, grid9, path, np.isfinite(x[:2]).all(axis=0))
     cnn = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)
     raw_err = block_mean_error(cnn, tb36, 4)
     cnn, clipped = physical_tb(cnn, tb36 if mean_preserve else None)
@@ -83,7 +86,7 @@ def downscale(scene36: Scene, model_path: str | None = None, device: str = "auto
     return result
 
 
-def _model_inputs(scene36: Scene, card: dict, path: str, static_path: str | None,
+def _model_inputs(scene36: Scene, card: ModelCard, path: str, static_path: str | None,
                   feedback: Feedback) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(36 km TB (2, h, w) in K, its bicubic 9 km upsampling, the network's input stack on M09): TB upsampled as
     the card says (``input_upsampling``), then the card's ``static_*`` bands of ``static_path``."""
@@ -93,9 +96,8 @@ def _model_inputs(scene36: Scene, card: dict, path: str, static_path: str | None
     tb36 = np.stack([scene36.by_role("tb_v").data, scene36.by_role("tb_h").data]).astype(np.float32)
     feedback.info(f"Upsampling {scene36.grid.rows} x {scene36.grid.cols} cells of 36 km TB to 9 km")
     base = upsample_bicubic(tb36, 4)
-    method = card.get("input_upsampling", "bicubic")
-    x = base if method == "bicubic" else upsample(tb36, 4, method)
-    extra = [i.get("name", "") for i in card.get("inputs", [])][2:]
+    x = base if card.upsampling == "bicubic" else upsample(tb36, 4, card.upsampling)
+    extra = card.extra_input_names
     if extra:
         if not all(n.startswith("static_") for n in extra):
             raise InputError(f"{path}: inputs {', '.join(extra)} beyond TB V/H are not static ancillary bands")
@@ -136,7 +138,7 @@ def tb_metrics(cnn: np.ndarray, base: np.ndarray, ref: np.ndarray, label: str,
     return out
 
 
-def tta_spread(model, card, base, tile, device, feedback, tb36) -> np.ndarray:
+def tta_spread(model, card: ModelCard, base, tile, device, feedback, tb36) -> np.ndarray:
     """Per-pixel std (K) over the 8 flips/rotations of the input (test-time augmentation), each prediction
     bounded and mean-preserved exactly as the output is (:func:`physical_tb`)."""
     from ..model.inference import predict_tiled

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ..core.provenance import model_origin
 from ..core.regrid import regrid
 from ..core.scene import Scene
 
+if TYPE_CHECKING:  # annotations only: the model package (torch) is imported inside the functions
+    from ..model.card import ModelCard
+
 
 @dataclass
 class SoilMoistureResult:
@@ -29,7 +33,7 @@ class SoilMoistureResult:
     grid: Grid
     sm: np.ndarray
     device: str
-    model_card: dict
+    model_card: ModelCard
     reference: np.ndarray | None = None
     reference_label: str = ""
     metrics: dict = field(default_factory=dict)
@@ -54,7 +58,7 @@ def sm_model_ancillary(model_path: str | None) -> list[str]:
     from ..model.io import read_card
 
     card = read_card(model_path or DEFAULT_SM_MODEL)
-    return sm_ancillary([i.get("name", "") for i in card.get("inputs", [])])
+    return sm_ancillary(card.input_names)
 
 
 def sm_inputs(scene36: Scene, lst: np.ndarray, grid: Grid, names: Sequence[str] = SM_BASE_INPUTS,
@@ -110,11 +114,10 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     path = model_path or DEFAULT_SM_MODEL
     dev = resolve_device(device)
     model, card = loaded if loaded is not None else load_model(path, device=str(dev))
-    outputs = [o.get("name") for o in card.get("outputs", [])]
-    if outputs != ["soil_moisture"]:
-        raise InputError(f"{path}: this model predicts {outputs}, not soil moisture (is it a TB model? "
+    if card.case != "soil moisture":
+        raise InputError(f"{path}: this model predicts {card.output_names}, not soil moisture (is it a TB model? "
                          "use 'Downscale SMAP brightness temperature')")
-    trained_grid = card.get("training", {}).get("grid")
+    trained_grid = card.trained_grid
     if trained_grid and trained_grid != grid_name:
         feedback.info(f"Note: the model was trained on the {trained_grid} grid, output is {grid_name}")
     grid = scene36.grid.refine(grid_name)
@@ -123,12 +126,12 @@ def estimate_soil_moisture(scene36: Scene, lst_path: str, model_path: str | None
     lst = lst_scene.by_role("lst").data
     if not np.isfinite(lst).any():
         raise InputError(f"{lst_path}: no valid land surface temperature over the SMAP scene's area")
-    names = [i.get("name") for i in card.get("inputs", [])]
+    names = card.input_names
     static = _static_bands(scene36, grid, names, static_path, path, feedback)
     x = sm_inputs(scene36, lst, grid, names, static)
     feedback.info(f"Running the soil-moisture CNN on {dev} over {grid.rows} x {grid.cols} pixels")
-    sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback,
-                       origin=model_origin(model, card, grid, path, np.isfinite(x[:2]).all(axis=0)), bf16=bf16)[0]
+    origin = model_origin(model, card.location, grid, path, np.isfinite(x[:2]).all(axis=0))
+    sm = predict_tiled(model, card, x, tile=tile, device=str(dev), feedback=feedback, origin=origin, bf16=bf16)[0]
     sm = np.clip(sm, 0.0, 0.6)
     no_retrieval, frozen = _mask_unretrievable(sm, x, names, scene36, grid, feedback)
     result = SoilMoistureResult(grid, sm.astype(np.float32), str(dev), card)
