@@ -1,4 +1,6 @@
-"""Shared base of smapdown's algorithms: naming, help, error translation, feedback, output layers."""
+"""Shared base of smapdown's algorithms: naming, help, input files, checks before Run, error translation,
+feedback; the output layers' styles are in :mod:`layers`, reports in :mod:`reports`, shared parameters in
+:mod:`params`."""
 
 from __future__ import annotations
 
@@ -12,30 +14,26 @@ from typing import Any
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
-    QgsLayerTreeLayer,
     QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingUtils,
-    QgsProject,
     QgsProperty,
-    QgsRasterLayer,
     QgsRectangle,
 )
-from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.atomic import same_file
 from ..core.errors import Canceled, SmapdownError
 from ..core.feedback import Feedback
+from .params import dialog_words
 
 GENERIC_CANCEL = "cancelled by the user"
 """The sentence of a bare cancel (core.feedback.Feedback.check): it says nothing of what was kept."""
@@ -91,15 +89,6 @@ def model_case_problem(path: str, case: str, label: str) -> str | None:
         return (f"{label}: {os.path.basename(path)} is {what}; this algorithm needs {wanted}, as "
                 "'Train downscaling network' writes them.")
     return None
-
-
-#: the output grids of soil moisture (case 2), as the dialogs offer them
-SM_GRIDS = ["M03", "M09"]
-
-
-def grid_labels(names: list[str]) -> list[str]:
-    """How a dialog names EASE-Grid 2.0 grids: "9 km (M09)" for M09 (cell size in km, then the id)."""
-    return [f"{int(n[1:])} km ({n})" for n in names]
 
 
 def resource_path(*parts: str) -> str:
@@ -211,152 +200,6 @@ class ProcessingFeedback(Feedback):
 
     def canceled(self) -> bool:
         return self.fb is not None and self.fb.isCanceled()
-
-
-class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Applies a QML style from resources/styles to ONE layer loaded on completion, and orders it.
-
-    ``LayerDetails.setPostProcessor()`` transfers ownership to QGIS, which deletes the post-processor with
-    the context after the run: an instance must never be shared by two layers or kept for a later run
-    (that crashed desktop QGIS). ``create()`` makes a fresh one per layer and keeps a Python reference in
-    ``_LIVE`` until it has styled its layer (without it Python would collect the object that QGIS still
-    calls); references whose C++ side QGIS has deleted are dropped at the next ``create()``.
-
-    ``rank`` orders the layers of one run in the Layers panel: rank 0 (the main result) on top.
-    """
-
-    _LIVE: list[StylePostProcessor] = []
-
-    def __init__(self, style: str, run_id: str = "", rank: int = 0, units: str = "", band: int = 1,
-                 more_bands: list[tuple[int, str, str, str]] | None = None) -> None:
-        super().__init__()
-        self.style = style
-        self.run_id = run_id
-        self.rank = rank
-        self.units = units
-        self.band = band
-        self.more_bands = list(more_bands or [])
-
-    @classmethod
-    def create(cls, style: str, run_id: str = "", rank: int = 0, units: str = "", band: int = 1,
-               more_bands: list[tuple[int, str, str, str]] | None = None) -> StylePostProcessor:
-        """A new post-processor for one layer, referenced from Python until it has run.
-
-        ``more_bands``: (band, layer name, style, units) of further layers of the same file to add beside it,
-        one per quantity (a multiband file of mixed units shown as one layer per band).
-        """
-        cls._LIVE = [p for p in cls._LIVE if not sip.isdeleted(p)]
-        processor = cls(style, run_id, rank, units, band, more_bands)
-        cls._LIVE.append(processor)
-        return processor
-
-    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS's name
-        try:
-            if isinstance(layer, QgsRasterLayer):
-                project = context.project() if context is not None and context.project() else QgsProject.instance()
-                style_layer(layer, self.style, self.units, self.band, self.run_id, self.rank)
-                node = project.layerTreeRoot().findLayer(layer.id())
-                for i, (band, name, style, units) in enumerate(self.more_bands, start=1):
-                    extra = QgsRasterLayer(layer.source(), name, "gdal")
-                    if not extra.isValid():
-                        continue
-                    style_layer(extra, style, units, band, self.run_id, self.rank + i)
-                    project.addMapLayer(extra, False)
-                    parent = node.parent() if node is not None and node.parent() else project.layerTreeRoot()
-                    parent.insertLayer(child_index(parent, layer.id()), extra)  # beside the main layer
-                order_run_layers(project, layer)
-                layer.triggerRepaint()
-        finally:
-            if self in StylePostProcessor._LIVE:
-                StylePostProcessor._LIVE.remove(self)
-
-
-def style_layer(layer: QgsRasterLayer, style: str, units: str, band: int, run_id: str, rank: int) -> None:
-    """Apply resources/styles/<style>.qml to ``band`` of ``layer``, units in its legend, and tag it with its run."""
-    qml = resource_path("styles", f"{style}.qml")
-    if os.path.exists(qml):
-        layer.loadNamedStyle(qml)
-    renderer = layer.renderer()
-    if band != 1 and renderer is not None:
-        if hasattr(renderer, "setInputBand"):
-            renderer.setInputBand(band)
-        elif hasattr(renderer, "setBand"):
-            renderer.setBand(band)
-    if units:
-        legend_units(layer, units)
-    layer.setCustomProperty("smapdown/run", run_id)
-    layer.setCustomProperty("smapdown/rank", rank)
-
-
-def legend_units(layer: QgsRasterLayer, units: str) -> None:
-    """Show ``units`` in the legend of a pseudocolour layer: after each class label and the colour bar."""
-    from qgis.core import QgsColorRampShader, QgsSingleBandPseudoColorRenderer
-
-    renderer = layer.renderer()
-    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
-        return
-    ramp = renderer.shader().rasterShaderFunction()
-    if not isinstance(ramp, QgsColorRampShader):
-        return
-    items = ramp.colorRampItemList()
-    for item in items:
-        if not item.label.endswith(units):
-            item.label = f"{item.label} {units}"
-    ramp.setColorRampItemList(items)
-    if hasattr(ramp, "legendSettings"):
-        settings = ramp.legendSettings()
-        settings.setSuffix(f" {units}")
-        ramp.setLegendSettings(settings)
-    layer.setRenderer(renderer.clone())  # emits rendererChanged: the Layers panel redraws the legend
-
-
-def order_run_layers(project: QgsProject, layer: QgsRasterLayer) -> None:
-    """Put the layers of ``layer``'s run that sit beside it in the layer tree in rank order (main on top).
-
-    QGIS 3.22 loads the outputs of a run in the order of their file paths (random for temporary outputs),
-    each on top of the last; this regroups them where the topmost of them is, lowest rank first.
-    """
-    root = project.layerTreeRoot()
-    node = root.findLayer(layer.id())
-    if node is None or node.parent() is None:
-        return
-    parent = node.parent()
-    run = layer.customProperty("smapdown/run")
-    if not run:
-        return
-    mine = [(i, n) for i, n in enumerate(parent.children())
-            if isinstance(n, QgsLayerTreeLayer) and n.layer() is not None
-            and n.layer().customProperty("smapdown/run") == run]
-    if not mine:
-        return
-    wanted = sorted(mine, key=lambda t: (int(t[1].layer().customProperty("smapdown/rank") or 0), t[0]))
-    start = mine[0][0]
-    top = wanted[0][1].layer()
-    if [n for _, n in wanted] != [n for _, n in mine]:
-        clones = [n.clone() for _, n in wanted]
-        for offset, clone in enumerate(clones):
-            parent.insertChildNode(start + offset, clone)
-        for _, n in mine:
-            parent.removeChildNode(n)
-    # the next layers (of this run or the next) go above this run's group, never into it: in desktop QGIS the
-    # insertion point follows the current layer, so make the run's main result current
-    bridge = project.layerTreeRegistryBridge()
-    if hasattr(bridge, "setLayerInsertionPoint") and hasattr(bridge, "InsertionPoint"):
-        bridge.setLayerInsertionPoint(bridge.InsertionPoint(parent, child_index(parent, top.id())))
-    try:
-        from qgis.utils import iface
-    except ImportError:  # no GUI Python
-        iface = None
-    if iface is not None and hasattr(iface, "layerTreeView") and iface.layerTreeView() is not None:
-        iface.layerTreeView().setCurrentLayer(top)
-
-
-def child_index(parent, layer_id: str) -> int:
-    """Index among ``parent``'s children of the node of ``layer_id`` (0 when it is not there)."""
-    for i, n in enumerate(parent.children()):
-        if isinstance(n, QgsLayerTreeLayer) and n.layerId() == layer_id:
-            return i
-    return 0
 
 
 class SmapdownAlgorithm(QgsProcessingAlgorithm):
@@ -627,6 +470,8 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             details.forceName = True
         if not getattr(self, "_run_id", ""):
             self._run_id = uuid.uuid4().hex
+        from .layers import StylePostProcessor  # layers imports this module
+
         details.setPostProcessor(StylePostProcessor.create(style, self._run_id, rank, units,
                                                            more_bands=more_bands))
 
@@ -668,204 +513,3 @@ class SmapdownAlgorithm(QgsProcessingAlgorithm):
             core_feedback: ProcessingFeedback) -> dict[str, Any]:
         """The algorithm's work; raise core errors, they become QgsProcessingException."""
         raise NotImplementedError
-
-
-_ROLE_STYLES = {"tb_v": "tb", "tb_h": "tb", "soil_moisture": "soil_moisture",
-                "surface_temperature": "temperature", "lst": "temperature", "sigma0_vv": "sigma0"}
-
-
-def style_for_roles(roles: list[str | None]) -> str:
-    """The QML style of a layer whose first band plays the first of ``roles``."""
-    for role in roles:
-        if role in _ROLE_STYLES:
-            return _ROLE_STYLES[role]
-    return "tb"
-
-
-DEVICES = ["auto", "cpu", "cuda"]
-
-
-def device_param(alg: SmapdownAlgorithm) -> None:
-    """The DEVICE parameter: auto takes CUDA when torch sees a GPU."""
-    from qgis.core import QgsProcessingParameterEnum
-
-    alg.add(QgsProcessingParameterEnum("DEVICE", alg.tr("Device"), options=DEVICES, defaultValue=0),
-            "auto: the GPU when PyTorch sees one (CUDA), else the CPU with all cores. The device "
-            "used is written to the log and reported as 'Device used'.", advanced=True)
-
-
-def precision_param(alg: SmapdownAlgorithm) -> None:
-    """The BF16 parameter: bfloat16 autocast, several times faster on CPUs with AMX and on recent GPUs."""
-    from qgis.core import QgsProcessingParameterBoolean
-
-    alg.add(QgsProcessingParameterBoolean("BF16", alg.tr("Use bfloat16 (faster, ~0.01 K)"), defaultValue=False),
-            "Run the network under bfloat16 autocast: 2.5-5x faster on CPUs with AMX/AVX512-BF16 and on recent "
-            "GPUs; differs from float32 by about 0.01 K in TB.", advanced=True)
-
-
-DATE_TOLERANCE = "Date tolerance (days)"
-REFERENCE_REGRID = "Resample a reference on another grid"
-CORE_WORDS = {
-    "(the date tolerance)": f"('{DATE_TOLERANCE}')",
-    "; core: regrid_reference=True)": ")",
-    "unless resampling is asked for": f"unless '{REFERENCE_REGRID}' is ticked",
-}
-"""Words of core messages that name a core argument, and the option of the dialog that sets it."""
-
-
-def dialog_words(message: str) -> str:
-    """A core sentence with the core's argument names replaced by the options as the dialog shows them."""
-    for core, dialog in CORE_WORDS.items():
-        message = message.replace(core, dialog)
-    return message
-
-
-def reference_params(alg: SmapdownAlgorithm, regrid_default: bool = False, dates: bool = True) -> None:
-    """MAX_DAYS_APART (how many days the inputs' observation dates may differ) and REFERENCE_REGRID (compare
-    with a reference on another EASE2 grid after resampling it, else refuse it)."""
-    from qgis.core import QgsProcessingParameterBoolean, QgsProcessingParameterNumber
-
-    if dates:
-        alg.add(QgsProcessingParameterNumber("MAX_DAYS_APART", alg.tr(DATE_TOLERANCE), minValue=0, maxValue=366,
-                                             defaultValue=0, optional=True),
-                "How many days the dates of the other inputs (LST, reference) may differ from the SMAP input's "
-                "date, 0 to 366. 0: the same day only; a larger gap is refused, naming both files and dates. "
-                "The dates found are written to the log and the report (an input without a date is reported "
-                "as unknown, not refused).", advanced=True)
-    alg.add(QgsProcessingParameterBoolean("REFERENCE_REGRID", alg.tr(REFERENCE_REGRID), defaultValue=regrid_default,
-                                          optional=True),
-            "A reference on another EASE-Grid 2.0 grid than the output is resampled onto it (the mean of the valid "
-            "finer cells in each output cell, or the covering coarser cell) and the method is reported. Off: such "
-            "a reference is refused; it is compared only on the same grid.", advanced=True)
-
-
-def input_checks(metrics: dict) -> list[tuple[str, str]]:
-    """(what, value) lines on the inputs' dates, the reference's resampling and the values set to no data
-    because they lay outside their physical range, from a core result's metrics (for the log and report)."""
-    rows: list[tuple[str, str]] = []
-    dates = metrics.get("dates") or {}
-    if dates:
-        parts = []
-        for key, value in dates.items():
-            if key.endswith("_date"):
-                role = key[:-len("_date")]
-                gap = dates.get(f"{role}_gap_days")
-                parts.append(f"{role} {value or 'unknown'}" + (f" ({gap:+d} days)" if isinstance(gap, int) else ""))
-        rows.append(("Observation dates", ", ".join(parts)))
-    if metrics.get("reference_resampling"):
-        rows.append(("Reference onto the output grid", str(metrics["reference_resampling"])))
-    for key, what in (("input_pixels_out_of_physical_range", "Input values outside their physical range"),
-                      ("reference_pixels_out_of_physical_range", "Reference values outside their physical range")):
-        if key not in metrics:
-            continue
-        v = metrics[key]
-        if isinstance(v, dict):
-            text = ", ".join(f"{k}: {n}" for k, n in v.items()) if v else "none"
-        else:
-            text = str(v or "none")
-        rows.append((what, f"{text} (set to no data)" if text != "none" else "none"))
-    return rows
-
-
-def static_param(alg: SmapdownAlgorithm) -> None:
-    """The STATIC parameter: a static ancillary raster, for models trained with one."""
-    from qgis.core import QgsProcessingParameterRasterLayer
-
-    alg.add(QgsProcessingParameterRasterLayer("STATIC", alg.tr("Static ancillary raster"), optional=True),
-            "Soil texture, land-cover and open-water fractions on an EASE2 grid (bands static_clay, static_sand, "
-            "static_bare, static_grassland, static_cropland, static_forest, static_urban, static_water), needed "
-            "only by a model trained with them ('Train downscaling network', Static ancillary raster; the bundled "
-            "models were not); 'Simulate SMAP scenes' writes one per region (STATIC_M03_SIM.tif).", advanced=True)
-
-
-def report_outputs(metrics: dict) -> dict[str, float]:
-    """Flatten per-band metrics into algorithm outputs like MAE_CNN_TB_V (missing or NaN values left out)."""
-    out: dict[str, float] = {}
-    for band, per in (metrics.get("bands") or {}).items():
-        for method, m in per.items():
-            if isinstance(m, dict):
-                for key in ("mae", "rmse", "bias", "ubrmse", "r"):
-                    v = m.get(key)
-                    if v is not None and float(v) == float(v):
-                        out[f"{key}_{method}_{band}".upper()] = float(v)
-    return out
-
-
-UNITS = {"k": "K", "kelvin": "K", "kelvins": "K", "cm**3/cm**3": "m³/m³", "m3/m3": "m³/m³", "m**3/m**3": "m³/m³",
-         "kg/m**2": "kg/m²", "kg/m2": "kg/m²", "db": "dB"}
-
-
-def nice_units(units: str) -> str:
-    """Units as people read them (K, m³/m³) from what a file says (Kelvin, cm**3/cm**3)."""
-    return UNITS.get((units or "").strip().lower(), (units or "").strip())
-
-
-def layer_name(quantity: str, label: str) -> str:
-    """A short layer name that stays distinct when the Layers panel cuts it: the quantity first."""
-    return f"{quantity} · {label}" if label else quantity
-
-
-def html_report(path: str, title: str, summary: list[tuple[str, str]], metrics: dict | None,
-                notes: list[str], images: list[str] = (),
-                metrics_title: str = "Agreement with the reference") -> str:
-    """Write a self-contained HTML report for people (the Results Viewer opens it); returns its path.
-
-    ``summary``: (what, value) lines; ``metrics``: {band: {method: {mae, rmse, bias, ubrmse, r, ...}}} or
-    None when there was no reference (then no empty table, a sentence instead); ``notes``: paragraphs;
-    ``images``: PNG files in the report's folder, shown after the notes.
-    """
-    import html as _h
-
-    from ..core.report import atomic_write_text
-
-    rows = "".join(f"<tr><th>{_h.escape(k)}</th><td>{_h.escape(str(v))}</td></tr>" for k, v in summary)
-    parts = [f"<h1>{_h.escape(title)}</h1>", f"<table>{rows}</table>"]
-    if metrics:
-        keys = ["n", "mae", "rmse", "bias", "ubrmse", "r", "psnr", "ssim"]
-        head = "".join(f"<th>{k.upper() if k != 'n' else 'pixels'}</th>" for k in keys)
-        body = []
-        for band, per in metrics.items():
-            for method, m in per.items():
-                if not isinstance(m, dict):
-                    continue
-                cells = "".join(f"<td>{_fmt(m.get(k))}</td>" for k in keys)
-                body.append(f"<tr><td>{_h.escape(band)}</td><td>{_h.escape(method)}</td>{cells}</tr>")
-        parts.append(f"<h2>{_h.escape(metrics_title)}</h2><table><tr><th>band</th><th>method</th>{head}</tr>"
-                     + "".join(body) + "</table>")
-    else:
-        parts.append("<p>No reference was given, so there are no agreement metrics. Give a reference to "
-                     "compare the result with (MAE, RMSE, bias, ubRMSE, R).</p>")
-    parts += [f"<p>{_h.escape(n)}</p>" for n in notes if n]
-    parts += [f"<p><img src='{_h.escape(os.path.basename(i))}' alt='{_h.escape(os.path.basename(i))}'></p>"
-              for i in images]  # PNGs written beside the report
-    doc = ("<!doctype html><html><head><meta charset='utf-8'>"
-           f"<title>{_h.escape(title)}</title><style>body{{font-family:sans-serif;max-width:60em}}"
-           "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}table{border-collapse:collapse;"
-           "margin:1em 0}</style></head><body>" + "".join(parts) + "</body></html>")
-    return atomic_write_text(path, doc)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return "–" if v != v else f"{v:.4g}"
-    return "–" if v is None else str(v)
-
-
-def staged_json(out: Any, path: str, title: str, report: dict) -> str:
-    """Write ``report`` as the JSON report of ``path`` (extension .json) through an OutputSet ``out``
-    (published with the run's other outputs); returns the final path."""
-    import json
-
-    from ..core.report import json_safe
-
-    final = os.path.splitext(os.path.abspath(path))[0] + ".json"
-    with open(out.stage(final, name="OUTPUT_REPORT"), "w", encoding="utf-8") as f:
-        f.write(json.dumps(json_safe({"title": title, **report}), indent=2, allow_nan=False))
-    return final
-
-
-def report_html_path(json_path: str | None) -> str:
-    """Where the HTML report goes: beside the JSON report when one was asked for, else a temporary file."""
-    if json_path:
-        return os.path.splitext(json_path)[0] + ".html"
-    return QgsProcessingUtils.generateTempFilename("report.html")

@@ -15,16 +15,10 @@ from qgis.core import (
 
 from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from .base import (
-    SmapdownAlgorithm,
-    html_report,
-    layer_name,
-    nice_units,
-    reference_params,
-    report_html_path,
-    source_file,
-    staged_json,
-)
+from .base import SmapdownAlgorithm, source_file
+from .layers import layer_name, nice_units
+from .params import reference_params
+from .reports import html_report, report_html_path, staged_json
 
 
 class DifferenceAlgorithm(SmapdownAlgorithm):

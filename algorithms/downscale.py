@@ -20,22 +20,10 @@ from qgis.core import (
 
 from ..core.atomic import OutputSet
 from ..core.raster import BandSpec, write_geotiff
-from .base import (
-    DEVICES,
-    SmapdownAlgorithm,
-    bundled_model,
-    device_param,
-    html_report,
-    input_checks,
-    layer_name,
-    model_case_problem,
-    precision_param,
-    reference_params,
-    report_html_path,
-    report_outputs,
-    staged_json,
-    static_param,
-)
+from .base import SmapdownAlgorithm, bundled_model, model_case_problem
+from .layers import layer_name
+from .params import DEVICES, device_param, precision_param, reference_params, static_param
+from .reports import html_report, input_checks, report_html_path, report_outputs, staged_json
 
 BANDS = [BandSpec("tb_v", "K", "brightness temperature, V polarisation"),
          BandSpec("tb_h", "K", "brightness temperature, H polarisation")]

@@ -23,7 +23,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import DEVICES, SM_GRIDS, SmapdownAlgorithm, device_param, grid_labels, precision_param, static_param
+from .base import SmapdownAlgorithm
+from .params import DEVICES, SM_GRIDS, device_param, grid_labels, precision_param, static_param
 
 CASES = ["tb", "sm"]
 PASSES = [("AM", "PM"), ("AM",), ("PM",)]

@@ -12,7 +12,9 @@ from qgis.core import (
 
 from ..core import modis
 from ..core.raster import write_scene
-from .base import SmapdownAlgorithm, grid_labels, layer_name
+from .base import SmapdownAlgorithm
+from .layers import layer_name
+from .params import grid_labels
 
 LAYERS = ["day", "night"]
 GRIDS = ["M36", "M09", "M03", "M01"]

@@ -13,7 +13,8 @@ from qgis.core import (
 from ..core import smap
 from ..core.raster import write_scene
 from ..core.regrid import crop_to_data
-from .base import SmapdownAlgorithm, layer_name, nice_units, style_for_roles
+from .base import SmapdownAlgorithm
+from .layers import layer_name, nice_units, style_for_roles
 
 PASSES = ["Default (AM where the product has AM and PM)", "AM", "PM"]
 GRID_KM = {"M36": "36 km", "M09": "9 km", "M03": "3 km", "M01": "1 km"}

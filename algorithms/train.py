@@ -22,17 +22,9 @@ from qgis.core import (
 )
 
 from ..core.atomic import OutputSet
-from .base import (
-    DEVICES,
-    SM_GRIDS,
-    SmapdownAlgorithm,
-    device_param,
-    grid_labels,
-    html_report,
-    precision_param,
-    report_html_path,
-    staged_json,
-)
+from .base import SmapdownAlgorithm
+from .params import DEVICES, SM_GRIDS, device_param, grid_labels, precision_param
+from .reports import html_report, report_html_path, staged_json
 
 CASES = ["tb", "soil moisture"]
 UPSAMPLING_OPTIONS = ["auto", "bicubic", "nearest"]

@@ -155,7 +155,7 @@ def _session(work: Path) -> None:  # noqa: C901 - one linear script
     import processing
 
     import smapdown
-    from smapdown.algorithms.base import StylePostProcessor
+    from smapdown.algorithms.layers import StylePostProcessor
 
     plugin = smapdown.classFactory(None)
     plugin.initProcessing()

@@ -105,7 +105,7 @@ def _labels(layer) -> list[str]:
 def test_style_layer_applies_the_qml_band_units_and_run(provider, tmp_path):
     from qgis.core import QgsSingleBandPseudoColorRenderer
 
-    from smapdown.algorithms.base import legend_units, style_layer
+    from smapdown.algorithms.layers import legend_units, style_layer
 
     layer = _layer(tmp_path)
     style_layer(layer, "tb", "K", 2, "run-1", 3)
@@ -131,14 +131,14 @@ def test_style_layer_applies_the_qml_band_units_and_run(provider, tmp_path):
 
 
 def test_every_role_style_has_a_qml_and_roles_map_to_styles():
-    from smapdown.algorithms import base
+    from smapdown.algorithms import base, layers
 
-    for style in set(base._ROLE_STYLES.values()):
+    for style in set(layers._ROLE_STYLES.values()):
         assert Path(base.resource_path("styles", f"{style}.qml")).is_file(), style
-    assert base.style_for_roles(["lst"]) == "temperature"
-    assert base.style_for_roles([None, "soil_moisture"]) == "soil_moisture"
-    assert base.style_for_roles(["sigma0_vv"]) == "sigma0"
-    assert base.style_for_roles(["unknown"]) == "tb" and base.style_for_roles([]) == "tb"
+    assert layers.style_for_roles(["lst"]) == "temperature"
+    assert layers.style_for_roles([None, "soil_moisture"]) == "soil_moisture"
+    assert layers.style_for_roles(["sigma0_vv"]) == "sigma0"
+    assert layers.style_for_roles(["unknown"]) == "tb" and layers.style_for_roles([]) == "tb"
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def project(provider):
 def test_post_processor_styles_adds_band_layers_and_orders_the_run(project, tmp_path):
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
-    from smapdown.algorithms.base import StylePostProcessor
+    from smapdown.algorithms.layers import StylePostProcessor
 
     ctx = QgsProcessingContext()
     ctx.setProject(project)

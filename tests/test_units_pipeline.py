@@ -248,3 +248,31 @@ def test_sm_training_data_stacks_tb_lst_and_the_36km_retrieval():
     assert prov["products"]["lst"] and prov["data"] == "simulated"
     base, _, _ = sm_training_data([LOW], [LST], [SM3], "M09", ancillary=False)
     assert base.input_names == list(SM_BASE_INPUTS) and base.inputs.shape[2:] == (32, 32)
+
+
+# --- core.provenance.model_origin -------------------------------------------------------------------------
+def test_model_origin_places_the_input_in_the_training_region():
+    from types import SimpleNamespace
+
+    from smapdown.core.errors import InputError
+    from smapdown.core.files import DEFAULT_TB_MODEL
+    from smapdown.core.grid import Grid
+    from smapdown.core.provenance import model_origin
+    from smapdown.model.io import read_card
+
+    card = read_card(DEFAULT_TB_MODEL).merged(
+        {"location": {"grid": "M09", "row_off": 100, "col_off": 200, "rows": 32, "cols": 32}})
+    general, local = SimpleNamespace(location=None), SimpleNamespace(location=np.zeros((2, 32, 32)))
+    inside = Grid("M09", 108, 204, 8, 8)
+    assert model_origin(general, card.location, inside, "m.pt") == (0, 0)
+    assert model_origin(local, card.location, inside, "m.pt") == (8, 4)
+    partly = Grid("M09", 120, 220, 16, 16)  # reaches 4 rows and cols beyond the region
+    with pytest.raises(InputError, match="partly outside"):
+        model_origin(local, card.location, partly, "m.pt")
+    valid = np.zeros(partly.shape, bool)
+    valid[:12, :12] = True  # only the pixels to process must lie inside
+    assert model_origin(local, card.location, partly, "m.pt", valid) == (20, 20)
+    with pytest.raises(InputError, match="entirely outside"):
+        model_origin(local, card.location, Grid("M09", 300, 300, 4, 4), "m.pt")
+    with pytest.raises(InputError, match="trained on the M09 grid, the output is M03"):
+        model_origin(local, card.location, Grid("M03", 300, 600, 12, 12), "m.pt")
