@@ -108,25 +108,31 @@ def predict_tiled(
     if valid_mask is not None:
         valid &= valid_mask
     cells = plan_cells(valid, tile, halo)
+    with _evaluating_on(model, dev), torch.inference_mode():
+        for i, cell in enumerate(cells):
+            for r0, r1, c0, c1 in cell:
+                fb.check()
+                y = _run_tile(model, x, (r0, r1, c0, c1), halo, dev, (in_mean, in_std), origin, bf16, shrink)
+                y = y * out_std[:, None, None] + out_mean[:, None, None]
+                y[:, ~valid[r0:r1, c0:c1]] = np.nan
+                out[:, r0:r1, c0:c1] = y
+            fb.progress(100.0 * (i + 1) / len(cells))
+    return out
+
+
+@contextlib.contextmanager
+def _evaluating_on(model: DownscaleCNN, dev: torch.device) -> Iterator[None]:
+    """``model`` in eval mode on ``dev`` inside; its device and mode as they were afterwards."""
     old_device, was_training = next(model.parameters()).device, model.training
     if old_device != dev:
         model.to(dev)
     model.eval()
     try:
-        with torch.inference_mode():
-            for i, cell in enumerate(cells):
-                for r0, r1, c0, c1 in cell:
-                    fb.check()
-                    y = _run_tile(model, x, (r0, r1, c0, c1), halo, dev, (in_mean, in_std), origin, bf16, shrink)
-                    y = y * out_std[:, None, None] + out_mean[:, None, None]
-                    y[:, ~valid[r0:r1, c0:c1]] = np.nan
-                    out[:, r0:r1, c0:c1] = y
-                fb.progress(100.0 * (i + 1) / len(cells))
+        yield
     finally:
         if old_device != dev:
             model.to(old_device)
         model.train(was_training)
-    return out
 
 
 def _check_call(model: DownscaleCNN, card: ModelCard, x: np.ndarray, valid_mask: np.ndarray | None, tile: int,
