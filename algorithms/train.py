@@ -7,7 +7,6 @@ import os
 
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -22,6 +21,7 @@ from qgis.core import (
 )
 
 from ..core.atomic import OutputSet
+from ..core.errors import InputError
 from .base import SmapdownAlgorithm
 from .params import DEVICES, SM_GRIDS, device_param, grid_labels, precision_param
 from .reports import html_report, report_html_path, staged_json
@@ -59,6 +59,12 @@ class TrainAlgorithm(SmapdownAlgorithm):
     )
 
     def initAlgorithm(self, config=None) -> None:
+        self._add_inputs()
+        self._add_training_options()
+        self._add_outputs()
+
+    def _add_inputs(self) -> None:
+        """The files, the case and how the inputs are read (in the dialog's order)."""
         for name, text, help_text, optional in (
             ("INPUT_LOW", "36 km TB files", "36 km TB product files (or folders of them).", False),
             ("INPUT_HIGH", "High-resolution target files", "Case tb: 9 km SPL3SMAP/SPL2SMAP files; case soil "
@@ -92,6 +98,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "auto: nearest (the observation repeated over its 4 x 4 block) for a location-specific model, "
                  "whose static map then carries the sub-cell pattern; bicubic for a general model.",
                  advanced=True)
+
+    def _add_training_options(self) -> None:
+        """Extent, dates, validation days and the training's own options (in the dialog's order)."""
         self.add_extent()
         for name, text in (("START", "First date"), ("END", "Last date")):
             self.add(QgsProcessingParameterDateTime(name, self.tr(text), type=QgsProcessingParameterDateTime.Date,
@@ -130,6 +139,9 @@ class TrainAlgorithm(SmapdownAlgorithm):
                  "records the epochs done and that training was cancelled). Off: cancel writes no model and leaves "
                  "an earlier model file as it was; the finished epochs stay in the checkpoint to resume from.",
                  advanced=True)
+
+    def _add_outputs(self) -> None:
+        """The model file, the reports and the numbers the run returns."""
         self.add(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"),
                                                        fileFilter="smapdown model (*.pt)"),
                  "Weights and model card (a .json copy of the card is written beside it).")
@@ -175,69 +187,99 @@ class TrainAlgorithm(SmapdownAlgorithm):
         if case == "soil moisture" and not self.input_files(parameters, "INPUT_LST", context):
             return self.tr("Case soil moisture needs 'LST files (soil-moisture case)': one MODIS LST file or LST "
                            "raster per day, or a folder of them.")
+        return self.files_problem(case, *self.product_files(parameters, context, case))
+
+    def product_files(self, parameters, context, case: str) -> tuple[list[str], list[str], list[str]]:
+        """The 36 km TB files, the target files of ``case`` and the LST files among the inputs (folders listed,
+        files kept by what they hold: core.files.product_kind)."""
+        from ..core.files import kind_filter, list_files
+
+        exts = (".h5", ".tif", ".tiff")
+        low = list_files(self.input_files(parameters, "INPUT_LOW", context), exts, kind_filter("tb36"))
+        high = list_files(self.input_files(parameters, "INPUT_HIGH", context), exts,
+                          kind_filter("tb9" if case == "tb" else "sm_fine"))
+        lst = [] if case == "tb" else list_files(self.input_files(parameters, "INPUT_LST", context),
+                                                 (".hdf", ".tif", ".tiff"), kind_filter("lst"))
+        return low, high, lst
+
+    @staticmethod
+    def files_problem(case: str, low: list[str], high: list[str], lst: list[str]) -> str | None:
+        """A sentence naming the input that holds no file of the kind ``case`` trains on; None when each has one."""
+        if not low:
+            return ("'36 km TB files' (INPUT_LOW): none of the files given is a 36 km TB product (SPL1CTB, SPL2SMP, "
+                    "SPL3SMP or a V/H raster on the 36 km grid).")
+        if not high:
+            what = "a 9 km SPL3SMAP/SPL2SMAP file" if case == "tb" else "an SPL2SMAP_S file"
+            return (f"'High-resolution target files' (INPUT_HIGH): none of the files given is {what}, the target "
+                    f"of case {case}.")
+        if case != "tb" and not lst:
+            return "Case soil moisture needs 'LST files (soil-moisture case)': one LST file per day."
         return None
 
     def execute(self, parameters, context, feedback, core_feedback):
-        from ..core.files import kind_filter, list_files
-        from ..core.plots import loss_curve
-        from ..model.io import save_model, write_card_json
-        from ..model.train import TrainConfig, is_main_process, split_by_date, train
-        from ..workflows.train import card_extra_for, checkpoint_for, upsampling_for
-        from ..workflows.training_data import sm_training_data, tb_training_data
+        from ..model.train import is_main_process, split_by_date, train
+        from ..workflows.train import card_extra_for, checkpoint_for
 
         case = CASES[self.parameterAsEnum(parameters, "CASE", context)]
-        exts = (".h5", ".tif", ".tiff")
-        low = list_files(self.input_files(parameters, "INPUT_LOW", context), exts,
-                         kind_filter("tb36"))
-        high = list_files(self.input_files(parameters, "INPUT_HIGH", context), exts,
-                          kind_filter("tb9" if case == "tb" else "sm_fine"))
+        out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        out_model += "" if out_model.lower().endswith(".pt") else ".pt"
+        data, grid, prov = self.training_data(parameters, context, feedback, case)
+        vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
+        tr, val_set = split_by_date(data, vdays) if vdays > 0 else (data, None)
+        feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
+                          f"{len(val_set.dates) if val_set else 0} validation days, grid {grid.name} "
+                          f"{grid.rows} x {grid.cols}; data: {prov['data']}")
+        checkpoint = checkpoint_for(out_model, self.parameterAsBoolean(parameters, "RESUME", context))
+        config = self.train_config(parameters, context, case, checkpoint)
+        result = train(tr, val_set, config, core_feedback, card_extra=card_extra_for(case, grid, config.location, prov))
+        out = {"OUTPUT_MODEL": out_model, "DEVICE": result.card.training.device or "",
+               "EPOCHS_DONE": len(result.history)}
+        if not is_main_process():  # torchrun: every process holds the same model; rank 0 alone writes it
+            feedback.pushInfo("Not the main process of this torchrun job: the main process writes the model, "
+                              "its card and the reports.")
+            return out
+        if result.canceled:
+            feedback.reportError(self.kept_message(len(result.history), config.epochs, out_model, checkpoint), False)
+        out.update(validation_outputs(result.history, data.output_names))
+        out.update(self.write_outputs(parameters, context, out_model, case, (data, tr, val_set), grid, prov, result))
+        return out
+
+    def training_data(self, parameters, context, feedback, case: str):
+        """(TrainingData, fine grid, provenance) from the input files (workflows.training_data); InputError when
+        the data cannot train this network (memory of the real channel counts, validation days leaving no day)."""
+        from ..core.limits import check_train
+        from ..workflows.train import upsampling_for
+        from ..workflows.training_data import sm_training_data, tb_training_data
+
+        low, high, lst = self.product_files(parameters, context, case)
         extent, crs = self.extent_arg(parameters, context)
         start, end = self._date(parameters, "START", context), self._date(parameters, "END", context)
-        out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
-        if not out_model.lower().endswith(".pt"):
-            out_model += ".pt"
-        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
-        if not low:
-            raise QgsProcessingException("'36 km TB files' (INPUT_LOW): none of the files given is a 36 km TB "
-                                         "product (SPL1CTB, SPL2SMP, SPL3SMP or a V/H raster on the 36 km grid).")
-        if not high:
-            what = "a 9 km SPL3SMAP/SPL2SMAP file" if case == "tb" else "an SPL2SMAP_S file"
-            raise QgsProcessingException(f"'High-resolution target files' (INPUT_HIGH): none of the files given is "
-                                         f"{what}, the target of case {case}.")
+        static = self.input_file(parameters, "INPUT_STATIC", context)
         feedback.pushInfo(f"Reading {len(low)} 36 km files and {len(high)} target files")
         if case == "tb":
             method = upsampling_for(UPSAMPLING_OPTIONS[self.parameterAsEnum(parameters, "UPSAMPLING", context)],
                                     self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context))
-            data, grid, prov = tb_training_data(
-                low, high, extent, crs, start, end, upsampling=method,
-                static_path=self.input_file(parameters, "INPUT_STATIC", context))
+            data, grid, prov = tb_training_data(low, high, extent, crs, start, end, upsampling=method,
+                                                static_path=static)
         else:
-            lst = list_files(self.input_files(parameters, "INPUT_LST", context),
-                             (".hdf", ".tif", ".tiff"), kind_filter("lst"))
-            if not lst:
-                raise QgsProcessingException("Case soil moisture needs 'LST files (soil-moisture case)': one LST "
-                                             "file per day.")
-            grid_name = GRIDS[self.parameterAsEnum(parameters, "GRID", context)]
             data, grid, prov = sm_training_data(
-                low, lst, high, grid_name, extent, crs, start, end,
-                ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context),
-                static_path=self.input_file(parameters, "INPUT_STATIC", context))
-        from ..core.limits import check_train
-
+                low, lst, high, GRIDS[self.parameterAsEnum(parameters, "GRID", context)], extent, crs, start, end,
+                ancillary=self.parameterAsBoolean(parameters, "SM_ANCILLARY", context), static_path=static)
         # with the real channel counts; the data is already in memory, so the available memory excludes it
         check_train(self.parameterAsInt(parameters, "FEATURES", context), self.parameterAsInt(parameters, "PATCH",
                                                                                                 context),
                     in_channels=len(data.input_names), out_channels=len(data.output_names))
         vdays = self.parameterAsInt(parameters, "VALIDATION_DAYS", context)
         if vdays >= len(set(data.dates)):
-            raise QgsProcessingException(f"Validation days (VALIDATION_DAYS) = {vdays} leaves no training day: "
-                                         f"the files give {len(set(data.dates))} dates; choose fewer.")
-        tr, val_set = split_by_date(data, vdays) if vdays > 0 else (data, None)
-        feedback.pushInfo(f"{len(tr.dates)} training days ({tr.dates[0]}..{tr.dates[-1]}), "
-                          f"{len(val_set.dates) if val_set else 0} validation days, grid {grid.name} "
-                          f"{grid.rows} x {grid.cols}; data: {prov['data']}")
-        checkpoint = checkpoint_for(out_model, self.parameterAsBoolean(parameters, "RESUME", context))
-        config = TrainConfig(
+            raise InputError(f"Validation days (VALIDATION_DAYS) = {vdays} leaves no training day: "
+                             f"the files give {len(set(data.dates))} dates; choose fewer.")
+        return data, grid, prov
+
+    def train_config(self, parameters, context, case: str, checkpoint: str):
+        """The TrainConfig of the dialog's options."""
+        from ..model.train import TrainConfig
+
+        return TrainConfig(
             epochs=self.parameterAsInt(parameters, "EPOCHS", context),
             lr=self.parameterAsDouble(parameters, "LEARNING_RATE", context),
             weight_decay=self.parameterAsDouble(parameters, "WEIGHT_DECAY", context),
@@ -250,30 +292,25 @@ class TrainAlgorithm(SmapdownAlgorithm):
             location=self.parameterAsBoolean(parameters, "LOCATION_SPECIFIC", context),
             bf16=self.parameterAsBoolean(parameters, "BF16", context),
             keep_partial=self.parameterAsBoolean(parameters, "KEEP_PARTIAL", context))
-        result = train(tr, val_set, config, core_feedback,
-                       card_extra=card_extra_for(case, grid, config.location, prov))
+
+    def write_outputs(self, parameters, context, out_model: str, case: str, days: tuple, grid, prov: dict,
+                      result) -> dict:
+        """The model, its card, the reports and the loss curve, together or not at all: a failure on any (a full
+        disk, an unwritable report folder) leaves the previous model file and its card as they were. ``days``:
+        (all data, training part, validation part or None)."""
+        from ..core.plots import loss_curve
+        from ..model.io import save_model, write_card_json
+
+        data, tr, val_set = days
+        out = {}
         last = result.history[-1] if result.history else {}
-        out = {"OUTPUT_MODEL": out_model, "DEVICE": result.card.training.device or "",
-               "EPOCHS_DONE": len(result.history)}
-        if not is_main_process():  # torchrun: every process holds the same model; rank 0 alone writes it
-            feedback.pushInfo("Not the main process of this torchrun job: the main process writes the model, "
-                              "its card and the reports.")
-            return out
-        if result.canceled:
-            feedback.reportError(self.kept_message(len(result.history), config.epochs, out_model, checkpoint), False)
-        for i, band in enumerate(data.output_names[:2]):  # only when there were validation days: never NaN
-            for key, what in ((f"VAL_MAE_CNN_{i + 1}", "val_mae"), (f"VAL_MAE_BICUBIC_{i + 1}", "val_mae_baseline")):
-                v = _num((last.get(what) or {}).get(band))
-                if v == v:
-                    out[key] = v
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         units = data.output_units[0] if data.output_units else ""
         html_path = report_html_path(report_path)
         png = os.path.splitext(html_path)[0] + ".png"
         val = {band: {"CNN": {"mae": (last.get("val_mae") or {}).get(band)},
                       "bicubic": {"mae": (last.get("val_mae_baseline") or {}).get(band)}}
                for band in data.output_names} if last.get("val_mae") else None
-        # the model, its card, the reports and the loss curve appear together or not at all: a failure on any
-        # (a full disk, an unwritable report folder) leaves the previous model file and its card as they were
         with OutputSet({"INPUT_STATIC": self.input_file(parameters, "INPUT_STATIC", context)}) as staged:
             save_model(staged.stage(out_model, name="OUTPUT_MODEL"), result.model, result.card)
             write_card_json(staged.stage(os.path.splitext(out_model)[0] + ".json", name="OUTPUT_MODEL"),
@@ -287,7 +324,7 @@ class TrainAlgorithm(SmapdownAlgorithm):
             html_report(
                 staged.stage(html_path, name="OUTPUT_HTML"), f"Training ({case}): {os.path.basename(out_model)}",
                 [("Model file", out_model), ("Case", case), ("Grid", grid.name),
-                 ("Location-specific", "yes" if config.location else "no"),
+                 ("Location-specific", "yes" if result.card.location_specific else "no"),
                  ("Training days", f"{len(tr.dates)} ({tr.dates[0]} .. {tr.dates[-1]})"),
                  ("Validation days", str(len(val_set.dates)) if val_set else "none"),
                  ("Epochs finished", str(len(result.history))), ("Training data", str(prov.get("data", "?")))],
@@ -307,5 +344,14 @@ class TrainAlgorithm(SmapdownAlgorithm):
                 f"(its card records the cancel){ck}.")
 
 
-def _num(v) -> float:
-    return float(v) if v is not None else float("nan")
+def validation_outputs(history: list[dict], bands: list[str]) -> dict[str, float]:
+    """VAL_MAE_CNN_1/2 and VAL_MAE_BICUBIC_1/2 of the last epoch, in the first two output bands' units; only those
+    there are (no validation days: none; never NaN)."""
+    last = history[-1] if history else {}
+    out = {}
+    for i, band in enumerate(bands[:2]):
+        for key, what in ((f"VAL_MAE_CNN_{i + 1}", "val_mae"), (f"VAL_MAE_BICUBIC_{i + 1}", "val_mae_baseline")):
+            v = (last.get(what) or {}).get(band)
+            if v is not None and float(v) == float(v):
+                out[key] = float(v)
+    return out
