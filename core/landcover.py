@@ -26,6 +26,7 @@ import os
 import h5py
 import numpy as np
 
+from .blocks import place
 from .errors import InputError
 from .grid import GRIDS, Grid
 
@@ -97,57 +98,65 @@ def read_product_cover(path: str, grid: Grid | None = None) -> tuple[Grid, dict[
         grp = f[gname]
         lc = _cell_arrays(grp, _LC, path)
         lcf = _cell_arrays(grp, _LCF, path).astype(np.float64)
-        wf_ds = grp[_WF] if _WF in grp else None
-        if wf_ds is None:
-            raise InputError(f"{path}: {gname}/{_WF} is missing")
-        wf = np.asarray(wf_ds[()]).astype(np.float64)
-        fill = float(np.asarray(wf_ds.attrs.get("_FillValue", -9999.0)).ravel()[0])
-        wf = np.where((wf == fill) | (wf < 0) | (wf > 1) | ~np.isfinite(wf), np.nan, wf)
+        wf = _water_fraction(grp, gname, path)
         if lc.ndim == 2:  # swath layout: cells + EASE row/column indices
-            rows = np.asarray(grp["EASE_row_index"][()]).astype(np.int64)
-            cols = np.asarray(grp["EASE_column_index"][()]).astype(np.int64)
-            idx = (rows >= 0) & (rows < 65534) & (cols >= 0) & (cols < 65534)
-            name = _grid_name(int(rows[idx].max(initial=0)), int(cols[idx].max(initial=0)))
-            _, gc, gr = GRIDS[name]
-            ok = idx & (rows < gr) & (cols < gc)
-            if not ok.any():
-                raise InputError(f"{path}: no cell with a valid EASE-Grid index")
-            own = Grid(name, int(rows[ok].min()), int(cols[ok].min()),
-                       int(rows[ok].max() - rows[ok].min() + 1), int(cols[ok].max() - cols[ok].min() + 1))
-            cover = cover_fractions(lc[ok], lcf[ok])
-            arrays = {}
-            for i, band in enumerate(COVER_BANDS[:5]):
-                a = np.full(own.shape, np.nan, np.float32)
-                a[rows[ok] - own.row_off, cols[ok] - own.col_off] = cover[i]
-                arrays[band] = a
-            a = np.full(own.shape, np.nan, np.float32)
-            a[rows[ok] - own.row_off, cols[ok] - own.col_off] = wf[ok]
-            arrays["static_water"] = a
+            own, arrays = _swath_arrays(grp, lc, lcf, wf, path)
         elif lc.ndim == 3:  # global layout (rows, cols, 3)
-            name = "M36" if lc.shape[:2] == (GRIDS["M36"][2], GRIDS["M36"][1]) else "M09"
-            own = Grid.global_grid(name)
-            cover = cover_fractions(lc, lcf)
-            arrays = {b: cover[i] for i, b in enumerate(COVER_BANDS[:5])}
-            arrays["static_water"] = wf.astype(np.float32)
-            no_cell = ~np.isfinite(arrays["static_water"])
-            for b in COVER_BANDS[:5]:
-                arrays[b] = np.where(no_cell, np.nan, arrays[b]).astype(np.float32)
+            own, arrays = _global_arrays(lc, lcf, wf)
         else:
             raise InputError(f"{path}: {gname}/{_LC} has shape {lc.shape}; expected (cells, 3) or (rows, cols, 3)")
     if grid is None:
         return own, arrays
     if grid.name != own.name:
         raise InputError(f"{path}: its land-cover map is on {own.name}, {grid.name} was asked for")
-    out = {}
-    r, c = own.offset_in(grid)
-    for b, a in arrays.items():
-        dst = np.full(grid.shape, np.nan, np.float32)
-        r0, c0 = max(r, 0), max(c, 0)
-        r1, c1 = min(r + own.rows, grid.rows), min(c + own.cols, grid.cols)
-        if r1 > r0 and c1 > c0:
-            dst[r0:r1, c0:c1] = a[r0 - r:r1 - r, c0 - c:c1 - c]
-        out[b] = dst
-    return grid, out
+    return grid, {b: place(a, (own.row_off, own.col_off), (grid.row_off, grid.col_off), grid.shape)
+                  for b, a in arrays.items()}
+
+
+def _water_fraction(grp, gname: str, path: str) -> np.ndarray:
+    """The group's static water-body fraction as float64, fill and values outside 0–1 as NaN."""
+    if _WF not in grp:
+        raise InputError(f"{path}: {gname}/{_WF} is missing")
+    wf_ds = grp[_WF]
+    wf = np.asarray(wf_ds[()]).astype(np.float64)
+    fill = float(np.asarray(wf_ds.attrs.get("_FillValue", -9999.0)).ravel()[0])
+    return np.where((wf == fill) | (wf < 0) | (wf > 1) | ~np.isfinite(wf), np.nan, wf)
+
+
+def _swath_arrays(grp, lc: np.ndarray, lcf: np.ndarray, wf: np.ndarray, path: str
+                  ) -> tuple[Grid, dict[str, np.ndarray]]:
+    """Cover and water bands of a half-orbit file (one value per cell with its EASE row and column) on the
+    smallest window of its grid holding every cell."""
+    rows = np.asarray(grp["EASE_row_index"][()]).astype(np.int64)
+    cols = np.asarray(grp["EASE_column_index"][()]).astype(np.int64)
+    idx = (rows >= 0) & (rows < 65534) & (cols >= 0) & (cols < 65534)
+    name = _grid_name(int(rows[idx].max(initial=0)), int(cols[idx].max(initial=0)))
+    _, gc, gr = GRIDS[name]
+    ok = idx & (rows < gr) & (cols < gc)
+    if not ok.any():
+        raise InputError(f"{path}: no cell with a valid EASE-Grid index")
+    own = Grid(name, int(rows[ok].min()), int(cols[ok].min()),
+               int(rows[ok].max() - rows[ok].min() + 1), int(cols[ok].max() - cols[ok].min() + 1))
+    values = dict(zip(COVER_BANDS[:5], cover_fractions(lc[ok], lcf[ok]), strict=True))
+    values["static_water"] = wf[ok]
+    arrays = {}
+    for band, v in values.items():
+        a = np.full(own.shape, np.nan, np.float32)
+        a[rows[ok] - own.row_off, cols[ok] - own.col_off] = v
+        arrays[band] = a
+    return own, arrays
+
+
+def _global_arrays(lc: np.ndarray, lcf: np.ndarray, wf: np.ndarray) -> tuple[Grid, dict[str, np.ndarray]]:
+    """Cover and water bands of a daily global file (rows, cols[, 3]) on its whole grid (M36 or M09); NaN
+    where the file has no cell."""
+    name = "M36" if lc.shape[:2] == (GRIDS["M36"][2], GRIDS["M36"][1]) else "M09"
+    cover = cover_fractions(lc, lcf)
+    water = wf.astype(np.float32)
+    no_cell = ~np.isfinite(water)
+    arrays = {b: np.where(no_cell, np.nan, cover[i]).astype(np.float32) for i, b in enumerate(COVER_BANDS[:5])}
+    arrays["static_water"] = water
+    return Grid.global_grid(name), arrays
 
 
 def _grid_name(max_row: int, max_col: int) -> str:

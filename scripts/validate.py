@@ -53,15 +53,12 @@ def real_file() -> str | None:
 
 # --- arrays ----------------------------------------------------------------------------------------------
 def block_mean(a: np.ndarray, f: int, min_valid: int = 1) -> np.ndarray:
-    """(C, H, W) → (C, H/f, W/f): mean of the valid cells of each f x f block; NaN where fewer than
-    ``min_valid`` are valid. H and W must be multiples of f."""
-    c, h, w = a.shape
-    b = a.reshape(c, h // f, f, w // f, f)
-    ok = np.isfinite(b)
-    n = ok.sum(axis=(2, 4))
-    s = np.where(ok, b, 0.0).sum(axis=(2, 4), dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n >= min_valid, s / np.maximum(n, 1), np.nan).astype(np.float32)
+    """(C, H, W) → (C, H/f, W/f): mean of the valid cells of each f x f block (core.blocks' rule); NaN where
+    fewer than ``min_valid`` are valid. H and W must be multiples of f."""
+    from smapdown.core.blocks import block_mean_count
+
+    m, n = block_mean_count(a, f)
+    return np.where(n >= min_valid, m, np.nan).astype(np.float32)
 
 
 def aligned(a: np.ndarray, grid: Grid, f: int) -> tuple[np.ndarray, Grid]:
@@ -228,6 +225,9 @@ def run_wald(args) -> dict:
     if args.bundled:
         preds["bundled model/tb_general.pt applied at 144 -> 36 km"] = apply_model(
             DEFAULT_TB_MODEL, inp["tb144"], inp["static36"], WALD_FACTOR)
+    if args.model:  # a candidate 36 -> 9 km model, applied one scale up like the bundled one
+        preds[f"{os.path.basename(args.model)} applied at 144 -> 36 km"] = apply_model(
+            args.model, inp["tb144"], inp["static36"], WALD_FACTOR)
     res = score_wald(inp, preds)
     res["training"] = trained
     res["file"] = os.path.basename(path)
@@ -478,7 +478,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--features", type=int, default=32, help="wald: width of the 144 -> 36 km networks")
     ap.add_argument("--reuse", action="store_true", help="reuse trained Wald models under build/validation")
     ap.add_argument("--bundled", action="store_true", help="wald: also score the bundled default model")
-    ap.add_argument("--model", help="bound: the TB model to check (default: the bundled default)")
+    ap.add_argument("--model", help="bound: the TB model to check (default: the bundled default); "
+                    "wald: also score it at 144 -> 36 km")
     ap.add_argument("--out", default=OUT, help="folder of the JSON results and Wald models (build/validation)")
     ap.add_argument("--tables", default=os.path.join(ROOT, "docs", "validation_tables.md"),
                     help="where `tables` writes the markdown tables")

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ..blocks import block_mean, repeat_blocks
+
 
 # --- random fields and small array helpers -------------------------------------------------------------
 def _fast_len(n: int) -> int:
@@ -52,11 +54,9 @@ def _grf(rng: np.random.Generator, shape: tuple[int, int], dx_km: float, length_
 
 
 def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
-    """Mean over f x f blocks (shape divisible by f)."""
-    if f == 1:
-        return a
-    r, c = a.shape
-    return a.reshape(r // f, f, c // f, f).mean(axis=(1, 3))
+    """The area mean over f x f blocks: core.blocks' rule (a NaN makes its block NaN; the simulated fields have
+    no gaps)."""
+    return block_mean(a, f, skip_nan=False)
 
 
 def _weighted_block_mean(a: np.ndarray, w: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,8 +68,8 @@ def _weighted_block_mean(a: np.ndarray, w: np.ndarray, f: int) -> tuple[np.ndarr
 
 
 def _upsample(a: np.ndarray, f: int) -> np.ndarray:
-    """Nearest-neighbour repeat by f along both axes."""
-    return np.repeat(np.repeat(a, f, axis=0), f, axis=1) if f > 1 else a
+    """Nearest-neighbour repeat by f along both axes (core.blocks.repeat_blocks)."""
+    return repeat_blocks(a, f)
 
 
 def _soft_bound(x: np.ndarray, lo: float, hi: np.ndarray | float, m: float = 0.03) -> np.ndarray:
