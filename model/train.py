@@ -165,6 +165,22 @@ def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, nor
         validation=extra.pop("validation", None), extra=extra)
 
 
+def init_checkpoint(path: str, model: DownscaleCNN, card: ModelCard, lr: float = 1e-4) -> None:
+    """Write a checkpoint that starts a training run from a trained model (fine-tuning): its weights and
+    normalisation, epoch 0, no history and a fresh Adam state at ``lr``. A run with
+    ``TrainConfig(checkpoint=path)`` then resumes from it, so ``epochs`` counts the fine-tuning epochs; the run's
+    data must have the same inputs and network."""
+    groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": lr}]
+    if model.location is not None:
+        groups.append({"params": [model.location], "lr": lr})
+    opt = torch.optim.Adam(groups, lr=lr)
+    payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": 0, "card": card.to_json(),
+               "config": json.dumps({"init": "fine-tuning start"}),
+               "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+               "optimizer": opt.state_dict(), "history": []}
+    _atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
+
+
 def _read_checkpoint(path: Path, card: ModelCard) -> tuple[dict, ModelCard]:
     """A checkpoint payload whose architecture and inputs match ``card``, and its card (:class:`ModelError`
     if it does not match)."""

@@ -140,7 +140,7 @@ def evaluate_tb(model_path: str, files: dict, days: list[int], region: Grid) -> 
         pooled["nn"].append(upsample(np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]), 4,
                                      "nearest"))
         pooled["radar"].append(res.reference)
-        pooled["truth"].append(np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays]))
+        pooled["truth"].append(np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays[:2]]))  # tb_v, tb_h
     out: dict = {}
     for ref in ("radar", "truth"):
         out[ref] = {}
@@ -176,6 +176,9 @@ def evaluate_sm(model_path: str, files: dict, days: list[int], region: Grid, tru
     est, base, ref, tru, dense = [], [], [], [], []
     for i in days:
         scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933", ancillary=SM_ANCILLARY)
+        tag = scene.date.strftime("%Y%m%d")
+        if not any(tag in os.path.basename(p) for p in files["sm3"]):
+            continue  # no Sentinel-1 acquisition that day: no 3 km reference
         try:
             res = estimate_soil_moisture(scene, same_day(files["lst"], scene.date), model_path,
                                          reference=same_day(files["sm3"], scene.date),
@@ -222,7 +225,7 @@ def calibration(model_path: str, files: dict, days: list[int], region: Grid) -> 
         scene = read_tb36(files["low"][i], region.bounds(), "EPSG:6933")
         res = downscale(scene, model_path, uncertainty=True)
         truth = read_ease_raster(same_day(files["truth"], scene.date))
-        t = np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays])
+        t = np.stack([regrid(a, truth.grid, res.grid) for a in truth.arrays[:2]])  # tb_v, tb_h (water-corrected)
         ok = np.isfinite(res.uncertainty) & np.isfinite(t) & np.isfinite(res.cnn)
         spread.append(res.uncertainty[ok])
         err.append(np.abs(res.cnn - t)[ok])
@@ -556,6 +559,14 @@ def _ratios(acc: dict) -> dict:
             for b, a in acc.items()}
 
 
+def init_note(init: str | None) -> str | None:
+    """What a fine-tuned model started from (its file and the simulator it was trained on), or None."""
+    if not init:
+        return None
+    before = load_model(init)[1].training.details.get("simulator_digest", "an earlier simulator version")
+    return f"{os.path.basename(init)}, trained on simulator {before}"
+
+
 def run_tb_truth(args) -> None:
     """General TB model trained against the simulated TRUE 9 km TB on WORLD_TRAIN; TB only, or with the
     land-cover and water fractions (`--cover`); scored on WORLD_TEST against the truth (the do-no-harm gate)."""
@@ -564,6 +575,12 @@ def run_tb_truth(args) -> None:
     out = args.output or os.path.join(DATA, "tb_truth_cover.pt" if args.cover else "tb_truth.pt")
     specs = [world_spec(e) for e in WORLD_TRAIN[: args.regions]]
     if not args.evaluate_only:
+        if args.init:  # fine-tuning: start from a trained model's weights and normalisation, a fresh optimiser
+            from smapdown.model.train import init_checkpoint
+
+            if os.path.exists(checkpoint_for(out)):
+                raise SystemExit(f"{checkpoint_for(out)} exists: delete it to fine-tune from {args.init}")
+            init_checkpoint(checkpoint_for(out), *load_model(args.init))
         parts, regions = [], {}
         for name, row, col, size, climate, water, seed in specs:
             files, _ = region_files(name, row, col, size, climate, water, seed, args.days)
@@ -582,6 +599,8 @@ def run_tb_truth(args) -> None:
             "target": ("simulated TRUE 9 km TB, water-corrected as the inputs are (the mean TB of each 9 km "
                        "cell's land part), not the radar-guided TB"),
             "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
+            "simulator_digest": simulate.source_digest(),
+            "fine_tuned_from": init_note(args.init),
             "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores are on simulated data."}})
         if not is_main_process():  # under torchrun: rank 0 alone saves and scores
             return
@@ -630,6 +649,8 @@ def main() -> None:
     ap.add_argument("--cover", action="store_true",
                     help="tb-truth: also the land-cover and open-water fractions (static_bare..static_water)")
     ap.add_argument("--regions", type=int, default=len(WORLD_TRAIN), help="tb-truth: how many of WORLD_TRAIN")
+    ap.add_argument("--init", help="tb-truth: fine-tune this model (its weights and normalisation) for --epochs epochs "
+                    "instead of training from scratch")
     args = ap.parse_args()
     {"tb": run_tb, "tb-truth": run_tb_truth, "sm": run_sm, "location": run_location, "location-sm": run_location_sm,
      "calibrate": run_calibrate, "oracle": run_oracle}[args.what](args)

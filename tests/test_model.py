@@ -573,6 +573,23 @@ def test_resume_from_checkpoint_matches_uninterrupted_run(data, tmp_path):
         train(tr, va, TrainConfig(epochs=3, checkpoint=ck, **{**FAST, "features": 4}))
 
 
+def test_fine_tuning_starts_from_the_given_model(data, tmp_path):
+    from smapdown.model.train import init_checkpoint
+
+    tr, va = data
+    first = train(tr, va, TrainConfig(epochs=3, **FAST))
+    ck = str(tmp_path / "init.pt")
+    init_checkpoint(ck, first.model, first.card, lr=FAST["lr"])
+    tuned = train(tr, va, TrainConfig(epochs=1, checkpoint=ck, **FAST))
+    scratch = train(tr, va, TrainConfig(epochs=1, **FAST))
+    assert [h["epoch"] for h in tuned.history] == [1]  # epochs counts the fine-tuning epochs
+    assert tuned.card.input_norm == first.card.input_norm  # the weights keep their normalisation
+    # one epoch on from a trained model is far better than one epoch from scratch
+    assert tuned.history[-1]["val_mae"]["tbv"] < 0.8 * scratch.history[-1]["val_mae"]["tbv"]
+    with pytest.raises(ModelError, match=r"init\.pt"):  # another network does not fit the checkpoint
+        train(tr, va, TrainConfig(epochs=2, checkpoint=ck, **{**FAST, "features": 4}))
+
+
 def test_cancel_returns_last_finished_epoch(data):
     tr, va = data
 
