@@ -385,11 +385,9 @@ def _load(name: str) -> dict | None:
         return json.load(f)
 
 
-def write_tables(gates: dict[str, str], out_path: str) -> str:
-    """The markdown tables (``out_path``, docs/validation_tables.md by default) from the JSON results in OUT and
-    the gate files of the models named in ``gates`` (label → path of a *_gate.json of train_bundled tb-truth)."""
-    lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
-             "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
+def _wald_table() -> list[str]:
+    """Wald's protocol on the real half-orbit (wald.json)."""
+    lines: list[str] = []
     wald = _load("wald.json")
     if wald:
         lines += ["## Wald's protocol on the real half-orbit (144 → 36 km)", "",
@@ -400,6 +398,12 @@ def write_tables(gates: dict[str, str], out_path: str) -> str:
         for k, v in wald["methods"].items():
             lines.append(f"| {k} | {v['mae_v']:.2f} | {v['ratio_v']:.3f} | {v['mae_h']:.2f} | {v['ratio_h']:.3f} |")
         lines.append("")
+    return lines
+
+
+def _gate_tables(gates: dict[str, str]) -> list[str]:
+    """One table per model gate (label → a *_gate.json or a model card's JSON)."""
+    lines: list[str] = []
     for label, path in gates.items():
         if not os.path.exists(path):
             continue
@@ -419,6 +423,12 @@ def write_tables(gates: dict[str, str], out_path: str) -> str:
                          f"{h['cnn_mae_K']:.2f} | {v['cnn_mae_vs_radar_guided_K']:.2f} / "
                          f"{h['cnn_mae_vs_radar_guided_K']:.2f} |")
         lines.append("")
+    return lines
+
+
+def _bound_table() -> list[str]:
+    """The open-water floor on the real half-orbit (bound.json)."""
+    lines: list[str] = []
     bound = _load("bound.json")
     if bound:
         lines += ["## Real half-orbit, 36 → 9 km: pixels below the emission of calm open water", "",
@@ -432,6 +442,12 @@ def write_tables(gates: dict[str, str], out_path: str) -> str:
             lines.append(f"| {what} | {bound[key + '_V']} | {bound[key + '_H']} |")
         lines += ["", f"Pixels the CNN itself put outside the bounds before clipping (both bands): "
                   f"{bound['cnn_pixels_outside_bounds_before_clipping']}.", ""]
+    return lines
+
+
+def _stats_tables() -> list[str]:
+    """Real vs simulated 36 km statistics (stats.json)."""
+    lines: list[str] = []
     stats = _load("stats.json")
     if stats:
         lines += ["## Spatial statistics of 36 km TB: real half-orbit vs simulator", "",
@@ -460,9 +476,18 @@ def write_tables(gates: dict[str, str], out_path: str) -> str:
                   "| radar-guided sub-cell pattern: median correlation with the true one | "
                   f"{sim['active_passive_subcell_pattern_corr_with_truth'][0]:.2f} | "
                   f"{sim['active_passive_subcell_pattern_corr_with_truth'][1]:.2f} |", ""]
-    text = "\n".join(lines)
+    return lines
+
+
+def write_tables(gates: dict[str, str], out_path: str) -> str:
+    """The markdown tables (``out_path``, docs/validation_tables.md by default) from the JSON results in OUT and
+    the gate files of the models named in ``gates`` (label → path of a *_gate.json of train_bundled tb-truth,
+    or of a model card's JSON, whose ``gate`` is read)."""
+    lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
+             "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
+    lines += _wald_table() + _gate_tables(gates) + _bound_table() + _stats_tables()
     with open(out_path, "w") as f:
-        f.write(text)
+        f.write("\n".join(lines))
     return out_path
 
 

@@ -36,210 +36,37 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import datetime as dt
-import hashlib
-import io
 import json
 import logging
 import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..core.atomic import TEMP_PREFIX, OutputSet, atomic_output, discard, sweep_stale
 from ..core.errors import Canceled, InputError, NoDataError, SmapdownError
 from ..core.feedback import SILENT, Feedback, PrintFeedback
+from .archive_plan import Job, Settings, _default_model, plan_jobs
+from .archive_store import (
+    DONE,
+    FINAL,
+    MANIFEST,
+    QUANTITIES,
+    build_vrts,
+    clean_temporaries,
+    folder_lock,
+    read_manifest,
+    sha256,
+    verify,
+    write_cogs,
+    write_manifest,
+)
+from .archive_store import LOCK as LOCK  # re-exported: the lock file's name
 
-MANIFEST = "manifest.csv"
-LOCK = ".archive.lock"
-COLUMNS = ["key", "file", "date", "pass", "status", "seconds", "mean_preservation_error_K", "device", "worker",
-           "model_loads", "outputs", "bytes", "sha256", "settings", "computed_utc", "message"]
-DONE = ("complete", "skipped")
-"""Statuses of a product whose outputs exist (``skipped``: made by an earlier run and verified now)."""
-FINAL = DONE + ("empty",)
-"""Statuses a rerun does not redo (``empty``: the product has no valid data in the extent)."""
 SCHEDULERS = ("local", "threads", "serial")
-COG_OPTIONS = ["COMPRESS=DEFLATE", "PREDICTOR=YES", "BLOCKSIZE=256", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER",
-               "NUM_THREADS=1"]
-QUANTITIES = {"tb": ("tb_v", "tb_h"), "sm": ("soil_moisture",)}
 
-_DATE_TIME = re.compile(r"(?<!\d)(\d{8}T\d{6})(?!\d)")
-_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
-_JULIAN = re.compile(r"\.A((?:19|20)\d{2})(\d{3})\.")  # MODIS: MOD11A1.A2019305.h14v09...
-_ORBIT = re.compile(r"_([AD])_\d{8}T")  # SMAP half orbits: ..._24342_A_20190822T224858_...
-
-
-# --- jobs ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Job:
-    """One task: a product file and the pass to read from it."""
-
-    key: str
-    """Output name stem: ``YYYYMMDD_<pass>`` or ``YYYYMMDDTHHMMSS_<orbit>``; unique within a run."""
-    path: str
-    date: str
-    """ISO date, '' when neither the file name nor the file says."""
-    pass_: str | None
-    """What the reader is asked for: 'AM'/'PM' for daily products with both passes, None otherwise."""
-    pass_label: str
-    lst: str | None = None
-    """Case 2: the LST file of the same date."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every task needs besides its job (sent once to each worker)."""
-
-    output: str
-    case: str = "tb"
-    model: str | None = None
-    device: str = "auto"
-    bf16: bool = False
-    tile: int = 256
-    mean_preserve: bool = True
-    extent: tuple[float, float, float, float] | None = None
-    extent_crs: str | None = None
-    grid: str = "M03"
-    static: str | None = None
-    ancillary: tuple[str, ...] = ()
-    threads: int = 1
-    """Torch threads per product: fixed, so the bits of an output do not depend on how many workers ran."""
-
-    def fingerprint(self) -> str:
-        """A short hash of everything that changes the outputs (model file identity included)."""
-        d = asdict(self)
-        d.pop("output")
-        model = self.model or _default_model(self.case)
-        with contextlib.suppress(OSError):
-            st = os.stat(model)
-            d["model_file"] = [os.path.realpath(model), st.st_size, st.st_mtime_ns]
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _default_model(case: str) -> str:
-    from ..core.files import DEFAULT_SM_MODEL, DEFAULT_TB_MODEL
-
-    return DEFAULT_SM_MODEL if case == "sm" else DEFAULT_TB_MODEL
-
-
-def file_date(path: str) -> dt.date | None:
-    """The observation date in a SMAP/MODIS/simulated file name (YYYYMMDD, or MODIS's AYYYYDDD), or None."""
-    name = os.path.basename(path)
-    m = _DATE_TIME.search(name)
-    if m:
-        return dt.date(int(m.group(1)[:4]), int(m.group(1)[4:6]), int(m.group(1)[6:8]))
-    m = _JULIAN.search(name)
-    if m:
-        return dt.date(int(m.group(1)), 1, 1) + dt.timedelta(days=int(m.group(2)) - 1)
-    m = _DATE.search(name)
-    if m:
-        with contextlib.suppress(ValueError):
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    return None
-
-
-def _date_from_contents(path: str) -> dt.date | None:
-    """The date a product or raster states inside (slower: opens the file)."""
-    from ..core import smap
-    from ..core.inputs import is_raster, parse_date
-
-    if is_raster(path):
-        from ..core.raster import read_ease_raster
-
-        return parse_date(read_ease_raster(path).metadata.get("date"))
-    with contextlib.suppress(NoDataError):
-        return smap.read_smap(path, variables=["tb_v"]).date
-    return None
-
-
-def expand_inputs(inputs: str | os.PathLike | Sequence[str]) -> list[str]:
-    """Files from folders (their 36 km TB products), paths, ';'-separated strings and ``@list.txt`` files
-    (one path a line, '#' comments)."""
-    from ..core.files import kind_filter, list_files
-
-    items = [os.fspath(inputs)] if isinstance(inputs, str | os.PathLike) else [os.fspath(i) for i in inputs]
-    flat: list[str] = []
-    for item in items:
-        for part in str(item).split(";"):
-            part = part.strip()
-            if part.startswith("@"):
-                try:
-                    with open(part[1:], encoding="utf-8") as fh:
-                        flat += [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
-                except OSError as exc:
-                    raise InputError(f"{part[1:]}: cannot read the list of products ({exc.strerror})") from None
-            elif part:
-                flat.append(part)
-    exts = (".h5", ".he5", ".hdf5", ".tif", ".tiff")
-    return list_files(flat, exts, accept=kind_filter("tb36"))
-
-
-def plan_jobs(inputs: str | os.PathLike | Sequence[str], start: dt.date | None = None, end: dt.date | None = None,
-              passes: Sequence[str] = ("AM", "PM"), lst: str | Sequence[str] | None = None,
-              feedback: Feedback = SILENT) -> list[Job]:
-    """The jobs of an archive run, in date order: one per product file, and per pass for daily products
-    that hold both. ``start``/``end`` (inclusive) keep the files of those dates; ``lst`` (case 2) pairs each
-    job with the LST file of its date (a job without one has ``lst=None``)."""
-    from ..core import smap
-    from ..core.inputs import is_raster
-
-    files = expand_inputs(inputs)
-    if not files:
-        raise InputError(f"{inputs}: no SMAP 36 km TB product found")
-    passes = [p.strip().upper() for p in passes]
-    bad = [p for p in passes if p not in ("AM", "PM")]
-    if bad or not passes:
-        raise InputError(f"passes must be AM and/or PM, got {', '.join(bad) or 'none'}")
-    lst_by_date = _lst_by_date(lst) if lst else {}
-    jobs: list[Job] = []
-    for path in files:
-        date = file_date(path) or _date_from_contents(path)
-        if date is not None and ((start and date < start) or (end and date > end)):
-            continue
-        if date is None and (start or end):
-            feedback.info(f"{path}: no date in its name or contents; left out of the date range")
-            continue
-        day = date.strftime("%Y%m%d") if date else os.path.splitext(os.path.basename(path))[0]
-        lst_path = lst_by_date.get(date) if date else None
-        if is_raster(path):
-            jobs.append(Job(f"{day}", path, date.isoformat() if date else "", None, "", lst_path))
-            continue
-        spec = smap.PRODUCTS[smap.identify(path)]
-        if spec.passes:
-            for p in passes:
-                jobs.append(Job(f"{day}_{p}", path, date.isoformat() if date else "", p, p, lst_path))
-        else:
-            name = os.path.basename(path)
-            t, orbit = _DATE_TIME.search(name), _ORBIT.search(name)
-            label = orbit.group(1) if orbit else ""
-            stem = t.group(1) if t else os.path.splitext(name)[0]
-            jobs.append(Job(f"{stem}_{label}" if label else stem, path, date.isoformat() if date else "", None,
-                            label, lst_path))
-    seen: dict[str, str] = {}
-    for j in jobs:
-        if j.key in seen and seen[j.key] != j.path:
-            raise InputError(f"{seen[j.key]} and {j.path} would both be written as {j.key}: give only one "
-                             "product per date and pass")
-        seen[j.key] = j.path
-    return sorted(jobs, key=lambda j: (j.date, j.key))
-
-
-def _lst_by_date(lst: str | Sequence[str]) -> dict[dt.date, str]:
-    from ..core.files import kind_filter, list_files
-
-    files = list_files(lst, (".hdf", ".hdf4", ".tif", ".tiff"), accept=kind_filter("lst"))
-    out: dict[dt.date, str] = {}
-    for f in files:
-        d = file_date(f) or _date_from_contents(f)
-        if d is not None:
-            out.setdefault(d, f)
-    if not out:
-        raise InputError(f"{lst}: no LST file with a date in its name or metadata")
-    return out
 
 
 # --- the task (runs on a worker) -----------------------------------------------------------------------
@@ -272,15 +99,6 @@ def _worker_name() -> str:
         return str(get_worker().name)
     except (ImportError, ValueError):
         return f"pid {os.getpid()}"
-
-
-def sha256(path: str) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def run_product(job: Job, settings: Settings) -> dict:
@@ -338,133 +156,6 @@ def run_product(job: Job, settings: Settings) -> dict:
     row["model_loads"] = str(_LOADS[0])
     row["computed_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return row
-
-
-_UNITS = {"tb_v": ("K", "brightness temperature, V polarisation, 9 km (CNN)"),
-          "tb_h": ("K", "brightness temperature, H polarisation, 9 km (CNN)"),
-          "soil_moisture": ("m3/m3", "volumetric soil moisture (CNN)")}
-
-
-def write_cogs(folder: str, key: str, grid, arrays: Sequence, quantities: Sequence[str],
-               metadata: dict[str, str]) -> list[str]:
-    """One Cloud-Optimised GeoTIFF per quantity, ``<folder>/<key>_<quantity>.tif``, published together
-    (core.atomic.OutputSet: all of a product's files or none). The bands go first through core.raster's EASE2
-    GeoTIFF writer into a temporary staging file, then GDAL's COG driver copies each into its own tiled,
-    overviewed file."""
-    from osgeo import gdal
-
-    from ..core.raster import BandSpec, write_geotiff
-
-    gdal.UseExceptions()
-    staging = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-stage-{key}.tif")  # swept if this process dies
-    bands = [BandSpec(q, *_UNITS.get(q, ("", q))) for q in quantities]
-    try:
-        write_geotiff(staging, grid, list(arrays), bands, metadata)
-        src = gdal.Open(staging)
-        with OutputSet() as out:
-            for i, q in enumerate(quantities, start=1):
-                gdal.Translate(out.stage(os.path.join(folder, f"{key}_{q}.tif")), src, format="COG", bandList=[i],
-                               creationOptions=COG_OPTIONS, metadataOptions=[f"quantity={q}"])
-        src = None
-    finally:
-        discard(staging)
-    return out.published
-
-
-# --- manifest -----------------------------------------------------------------------------------------
-def read_manifest(path: str) -> dict[str, dict]:
-    """Rows of a manifest by key ({} when there is none)."""
-    if not os.path.exists(path):
-        return {}
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            return {r["key"]: r for r in csv.DictReader(fh) if r.get("key")}
-    except (OSError, csv.Error, KeyError) as exc:
-        raise InputError(f"{path}: the manifest cannot be read ({exc}); move it away to start afresh") from None
-
-
-def write_manifest(path: str, rows: Sequence[dict]) -> None:
-    """Write the manifest atomically (temporary file, then rename), rows in date order."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, COLUMNS, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in sorted(rows, key=lambda r: (r.get("date", ""), r["key"])):
-        w.writerow({c: r.get(c, "") for c in COLUMNS})
-    with atomic_output(path, ".csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
-
-
-def verify(row: dict, folder: str, checksum: bool = True) -> str | None:
-    """None when every output of a manifest row exists with its recorded size (and SHA-256); else why not."""
-    names = [n for n in row.get("outputs", "").split(";") if n]
-    sizes = row.get("bytes", "").split(";")
-    sums = row.get("sha256", "").split(";")
-    if not names or len(sizes) != len(names) or len(sums) != len(names):
-        return "the manifest row lists no outputs"
-    for name, size, digest in zip(names, sizes, sums, strict=True):
-        p = os.path.join(folder, name)
-        if not os.path.isfile(p):
-            return f"{name} is missing"
-        if str(os.path.getsize(p)) != size:
-            return f"{name} has changed size"
-        if checksum and sha256(p) != digest:
-            return f"{name} has changed contents"
-    return None
-
-
-def clean_temporaries(folder: str) -> list[str]:
-    """Remove the temporary files that killed runs left in the output folder (core.atomic.sweep_stale: only
-    those whose writing process is gone, whatever their age)."""
-    return sweep_stale(folder, 0.0)
-
-
-@contextlib.contextmanager
-def folder_lock(folder: str) -> Iterator[None]:
-    """Hold an exclusive lock on the output folder (released by the system if this process dies)."""
-    import fcntl
-
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InputError(f"{folder}: cannot write the archive output here ({exc.strerror})") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError(f"{folder}: another archive run is writing into this folder; wait for it or choose "
-                             "another output folder") from None
-        yield
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.remove(os.path.join(folder, LOCK))
-
-
-def build_vrts(folder: str, rows: Sequence[dict], quantities: Sequence[str]) -> list[str]:
-    """A VRT per quantity over the finished outputs, one band per product in date order (described by
-    its date and pass); written atomically."""
-    from osgeo import gdal
-
-    gdal.UseExceptions()
-    done = sorted((r for r in rows if r.get("status") in DONE), key=lambda r: (r.get("date", ""), r["key"]))
-    out = []
-    for q in quantities:
-        target = os.path.join(folder, f"{q}.vrt")
-        names = [n for r in done for n in r["outputs"].split(";") if n.endswith(f"_{q}.tif")]
-        labels = [f"{r.get('date', '')} {r.get('pass', '')}".strip() for r in done
-                  for n in r["outputs"].split(";") if n.endswith(f"_{q}.tif")]
-        if not names:
-            continue
-        with atomic_output(target, ".vrt") as tmp:
-            os.remove(tmp)  # BuildVRT creates the file itself
-            ds = gdal.BuildVRT(tmp, [os.path.join(folder, n) for n in names], separate=True)
-            for i, label in enumerate(labels, start=1):
-                ds.GetRasterBand(i).SetDescription(label)
-            ds.SetMetadataItem("quantity", q)
-            ds = None
-        out.append(target)
-    return out
 
 
 # --- running ------------------------------------------------------------------------------------------
