@@ -26,7 +26,7 @@ import numpy as np
 from .atomic import atomic_output
 from .errors import InputError
 from .grid import GRIDS, Grid
-from .smap import FILL, INDEX_FILL, L1C_LOOKS, PRODUCTS, GroupSpec, ProductSpec
+from .smap_products import FILL, INDEX_FILL, L1C_LOOKS, PRODUCTS, GroupSpec, ProductSpec
 
 _KM = {"M36": "36 km", "M09": "9 km", "M03": "3 km", "M01": "1 km"}
 _RES = {"M36": 36.0, "M09": 9.0, "M03": 3.0, "M01": 1.0}
