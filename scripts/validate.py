@@ -290,7 +290,8 @@ def real_stats(path: str) -> dict:
 def sim_stats(specs: list[tuple], days: int) -> dict:
     """The same statistics on simulated observed 36 km TB (the SPL3SMP-like files of tb-truth's regions),
     plus the sub-cell std of the true 9 km TB and the radar-guided 9 km TB against the truth."""
-    from train_bundled import region_files, same_day
+    from model_scores import same_day
+    from train_bundled import region_files
 
     from smapdown.core.raster import read_ease_raster
     from smapdown.core.simulate.regions import region_grid
