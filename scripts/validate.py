@@ -354,6 +354,53 @@ def run_stats(args) -> dict:
     return res
 
 
+def run_cover_oracle(args) -> dict:
+    """How much of the true 9 km TB's departure from bicubic the land-cover and water maps can explain, at best:
+    per unseen region (WORLD_TEST, the tb-truth gate's files) and polarisation, a least-squares fit of
+    truth − bicubic on the 9 km map fractions (five covers, water, a constant) fitted on the very pixels and days
+    it is scored on (in-sample: an oracle that knows the truth). MAE ÷ bicubic MAE of bicubic + fit, land pixels.
+    Linear and per-pixel only, so not a strict bound for a CNN (which sees spatial context and the TB itself),
+    but a measure of how much the maps carry."""
+    from model_scores import same_day
+    from train_bundled import region_files
+
+    from smapdown.core.raster import read_ease_raster
+    from smapdown.core.simulate.regions import WORLD_TEST, region_grid, world_spec
+    from smapdown.model.inference import upsample
+
+    per, pooled = {}, np.zeros((2, 2))
+    for spec in (world_spec(e) for e in WORLD_TEST):
+        name, row, col, size, climate, water, seed = spec
+        files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
+        grid9 = region_grid(spec).refine("M09")
+        st = read_static(files["static"][0], grid9)
+        maps = np.stack([st[b] for b in landcover.COVER_BANDS] + [np.ones(grid9.shape, np.float32)])
+        res_b, feat_b = [[], []], [[], []]
+        for low in files["low"]:
+            scene = read_tb36(low, region_grid(spec).bounds(), "EPSG:6933")
+            tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float32)
+            bic = upsample(tb, 4, "bicubic")
+            truth = read_ease_raster(same_day(files["truth"], scene.date))
+            for b in range(2):
+                t = regrid(truth.arrays[b], truth.grid, grid9)
+                ok = np.isfinite(t) & np.isfinite(bic[b]) & (st["static_water"] < 0.5) & np.isfinite(maps).all(0)
+                res_b[b].append((t - bic[b])[ok])
+                feat_b[b].append(maps[:, ok].T)
+        row_out = {"climate": climate, "water": water}
+        for b, band in enumerate(("tb_v", "tb_h")):
+            r, x = np.concatenate(res_b[b]), np.concatenate(feat_b[b])
+            w, *_ = np.linalg.lstsq(x, r, rcond=None)
+            mae_fit, mae_bic = float(np.abs(r - x @ w).mean()), float(np.abs(r).mean())
+            row_out[band] = {"ratio": mae_fit / mae_bic, "pixels": int(r.size)}
+            pooled[b] += [np.abs(r - x @ w).sum(), np.abs(r).sum()]
+        per[name] = row_out
+        print(f"{name:16s} oracle V {row_out['tb_v']['ratio']:.3f}  H {row_out['tb_h']['ratio']:.3f}")
+    out = {"regions": per, "pooled": {"tb_v": pooled[0, 0] / pooled[0, 1], "tb_h": pooled[1, 0] / pooled[1, 1]},
+           "what": run_cover_oracle.__doc__.split("\n\n")[0]}
+    print(f"pooled oracle V {out['pooled']['tb_v']:.3f}  H {out['pooled']['tb_h']:.3f}")
+    return out
+
+
 def run_bound(args) -> dict:
     """The default (or ``--model``) TB model on the real half-orbit 36 -> 9 km, as `downscale` runs it: how many
     9 km pixels the CNN itself put below the open-water floor, how many the output has (must be 0), and how
@@ -495,7 +542,7 @@ def write_tables(gates: dict[str, str], out_path: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     global OUT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["wald", "stats", "bound", "tables", "all"])
+    ap.add_argument("what", choices=["wald", "stats", "bound", "cover-oracle", "tables", "all"])
     ap.add_argument("--stat-days", type=int, default=20, help="stats: days of the tb-truth region files")
     ap.add_argument("--regions", type=int, default=40, help="simulated training regions (Wald models)")
     ap.add_argument("--days", type=int, default=6, help="wald: simulated days per region")
@@ -507,6 +554,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bundled", action="store_true", help="wald: also score the bundled default model")
     ap.add_argument("--model", help="bound: the TB model to check (default: the bundled default); "
                     "wald: also score it at 144 -> 36 km")
+    ap.add_argument("--test-days", type=int, default=10, help="cover-oracle: days of the unseen regions' files")
     ap.add_argument("--out", default=OUT, help="folder of the JSON results and Wald models (build/validation)")
     ap.add_argument("--tables", default=os.path.join(ROOT, "docs", "validation_tables.md"),
                     help="where `tables` writes the markdown tables")
@@ -530,6 +578,10 @@ def main(argv: list[str] | None = None) -> None:
         with open(os.path.join(OUT, "bound.json"), "w") as f:
             json.dump(json_safe(res), f, indent=1)
         print(json.dumps(json_safe(res), indent=1))
+    if args.what == "cover-oracle":
+        res = run_cover_oracle(args)
+        with open(os.path.join(OUT, "cover_oracle.json"), "w") as f:
+            json.dump(json_safe(res), f, indent=1)
     if args.what in ("stats", "all"):
         res = run_stats(args)
         with open(os.path.join(OUT, "stats.json"), "w") as f:
