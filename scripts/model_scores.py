@@ -173,3 +173,50 @@ def _ratios(acc: dict) -> dict:
     return {b: {"cnn_mae_K": a[0] / a[3], "bicubic_mae_K": a[1] / a[3], "ratio": a[0] / a[1],
                 "repeated_ratio": a[2] / a[1], "cnn_mae_vs_radar_guided_K": a[4] / a[3], "pixels": int(a[3])}
             for b, a in acc.items()}
+
+
+def run_cover_oracle(args) -> dict:
+    """How much of the true 9 km TB's departure from bicubic the land-cover and water maps can explain, at best:
+    per unseen region (WORLD_TEST, the tb-truth gate's files) and polarisation, a least-squares fit of
+    truth − bicubic on the 9 km map fractions (five covers, water, a constant) fitted on the very pixels and days
+    it is scored on (in-sample: an oracle that knows the truth). MAE ÷ bicubic MAE of bicubic + fit, land pixels.
+    Linear and per-pixel only, so not a strict bound for a CNN (which sees spatial context and the TB itself),
+    but a measure of how much the maps carry."""
+    from train_bundled import region_files
+
+    from smapdown.core.landcover import COVER_BANDS
+    from smapdown.core.raster import read_ease_raster
+    from smapdown.core.simulate.regions import WORLD_TEST, region_grid, world_spec
+    from smapdown.model.inference import upsample
+
+    per, pooled = {}, np.zeros((2, 2))
+    for spec in (world_spec(e) for e in WORLD_TEST):
+        name, row, col, size, climate, water, seed = spec
+        files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
+        grid9 = region_grid(spec).refine("M09")
+        st = read_static(files["static"][0], grid9)
+        maps = np.stack([st[b] for b in COVER_BANDS] + [np.ones(grid9.shape, np.float32)])
+        res_b, feat_b = [[], []], [[], []]
+        for low in files["low"]:
+            scene = read_tb36(low, region_grid(spec).bounds(), "EPSG:6933")
+            tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float32)
+            bic = upsample(tb, 4, "bicubic")
+            truth = read_ease_raster(same_day(files["truth"], scene.date))
+            for b in range(2):
+                t = regrid(truth.arrays[b], truth.grid, grid9)
+                ok = np.isfinite(t) & np.isfinite(bic[b]) & (st["static_water"] < 0.5) & np.isfinite(maps).all(0)
+                res_b[b].append((t - bic[b])[ok])
+                feat_b[b].append(maps[:, ok].T)
+        row_out = {"climate": climate, "water": water}
+        for b, band in enumerate(("tb_v", "tb_h")):
+            r, x = np.concatenate(res_b[b]), np.concatenate(feat_b[b])
+            w, *_ = np.linalg.lstsq(x, r, rcond=None)
+            mae_fit, mae_bic = float(np.abs(r - x @ w).mean()), float(np.abs(r).mean())
+            row_out[band] = {"ratio": mae_fit / mae_bic, "pixels": int(r.size)}
+            pooled[b] += [np.abs(r - x @ w).sum(), np.abs(r).sum()]
+        per[name] = row_out
+        print(f"{name:16s} oracle V {row_out['tb_v']['ratio']:.3f}  H {row_out['tb_h']['ratio']:.3f}")
+    out = {"regions": per, "pooled": {"tb_v": pooled[0, 0] / pooled[0, 1], "tb_h": pooled[1, 0] / pooled[1, 1]},
+           "what": run_cover_oracle.__doc__.split("\n\n")[0]}
+    print(f"pooled oracle V {out['pooled']['tb_v']:.3f}  H {out['pooled']['tb_h']:.3f}")
+    return out

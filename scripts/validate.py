@@ -354,53 +354,6 @@ def run_stats(args) -> dict:
     return res
 
 
-def run_cover_oracle(args) -> dict:
-    """How much of the true 9 km TB's departure from bicubic the land-cover and water maps can explain, at best:
-    per unseen region (WORLD_TEST, the tb-truth gate's files) and polarisation, a least-squares fit of
-    truth − bicubic on the 9 km map fractions (five covers, water, a constant) fitted on the very pixels and days
-    it is scored on (in-sample: an oracle that knows the truth). MAE ÷ bicubic MAE of bicubic + fit, land pixels.
-    Linear and per-pixel only, so not a strict bound for a CNN (which sees spatial context and the TB itself),
-    but a measure of how much the maps carry."""
-    from model_scores import same_day
-    from train_bundled import region_files
-
-    from smapdown.core.raster import read_ease_raster
-    from smapdown.core.simulate.regions import WORLD_TEST, region_grid, world_spec
-    from smapdown.model.inference import upsample
-
-    per, pooled = {}, np.zeros((2, 2))
-    for spec in (world_spec(e) for e in WORLD_TEST):
-        name, row, col, size, climate, water, seed = spec
-        files, _ = region_files(name, row, col, size, climate, water, seed, args.test_days)
-        grid9 = region_grid(spec).refine("M09")
-        st = read_static(files["static"][0], grid9)
-        maps = np.stack([st[b] for b in landcover.COVER_BANDS] + [np.ones(grid9.shape, np.float32)])
-        res_b, feat_b = [[], []], [[], []]
-        for low in files["low"]:
-            scene = read_tb36(low, region_grid(spec).bounds(), "EPSG:6933")
-            tb = np.stack([scene.by_role("tb_v").data, scene.by_role("tb_h").data]).astype(np.float32)
-            bic = upsample(tb, 4, "bicubic")
-            truth = read_ease_raster(same_day(files["truth"], scene.date))
-            for b in range(2):
-                t = regrid(truth.arrays[b], truth.grid, grid9)
-                ok = np.isfinite(t) & np.isfinite(bic[b]) & (st["static_water"] < 0.5) & np.isfinite(maps).all(0)
-                res_b[b].append((t - bic[b])[ok])
-                feat_b[b].append(maps[:, ok].T)
-        row_out = {"climate": climate, "water": water}
-        for b, band in enumerate(("tb_v", "tb_h")):
-            r, x = np.concatenate(res_b[b]), np.concatenate(feat_b[b])
-            w, *_ = np.linalg.lstsq(x, r, rcond=None)
-            mae_fit, mae_bic = float(np.abs(r - x @ w).mean()), float(np.abs(r).mean())
-            row_out[band] = {"ratio": mae_fit / mae_bic, "pixels": int(r.size)}
-            pooled[b] += [np.abs(r - x @ w).sum(), np.abs(r).sum()]
-        per[name] = row_out
-        print(f"{name:16s} oracle V {row_out['tb_v']['ratio']:.3f}  H {row_out['tb_h']['ratio']:.3f}")
-    out = {"regions": per, "pooled": {"tb_v": pooled[0, 0] / pooled[0, 1], "tb_h": pooled[1, 0] / pooled[1, 1]},
-           "what": run_cover_oracle.__doc__.split("\n\n")[0]}
-    print(f"pooled oracle V {out['pooled']['tb_v']:.3f}  H {out['pooled']['tb_h']:.3f}")
-    return out
-
-
 def run_bound(args) -> dict:
     """The default (or ``--model``) TB model on the real half-orbit 36 -> 9 km, as `downscale` runs it: how many
     9 km pixels the CNN itself put below the open-water floor, how many the output has (must be 0), and how
@@ -423,120 +376,6 @@ def run_bound(args) -> dict:
         out[f"output_9km_pixels_below_100K_{pol}"] = int(np.sum(res.cnn[b] < 100.0))
         out[f"output_9km_valid_pixels_{pol}"] = int(np.isfinite(res.cnn[b]).sum())
     return out
-
-
-def _load(name: str) -> dict | None:
-    path = os.path.join(OUT, name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def _wald_table() -> list[str]:
-    """Wald's protocol on the real half-orbit (wald.json)."""
-    lines: list[str] = []
-    wald = _load("wald.json")
-    if wald:
-        lines += ["## Wald's protocol on the real half-orbit (144 → 36 km)", "",
-                  f"File `{wald['file']}`: real 36 km TB aggregated 4 × 4 to 144 km, brought back to 36 km, scored "
-                  f"against the real 36 km TB on {wald['cells']} land cells (static water fraction < "
-                  f"{LAND_MAX_WATER}). Ratio = MAE ÷ bicubic MAE.", "",
-                  "| method | MAE V (K) | ratio V | MAE H (K) | ratio H |", "|---|---|---|---|---|"]
-        for k, v in wald["methods"].items():
-            lines.append(f"| {k} | {v['mae_v']:.2f} | {v['ratio_v']:.3f} | {v['mae_h']:.2f} | {v['ratio_h']:.3f} |")
-        lines.append("")
-    return lines
-
-
-def _gate_tables(gates: dict[str, str]) -> list[str]:
-    """One table per model gate (label → a *_gate.json or a model card's JSON)."""
-    lines: list[str] = []
-    for label, path in gates.items():
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            g = json.load(f)
-        g = g.get("gate", g)  # a model card (its gate) or a *_gate.json
-        p = g["unseen_regions_pooled"]
-        lines += [f"## {label}: unseen simulated regions, 36 → 9 km, against the simulated TRUE 9 km TB", "",
-                  f"{g['data']}; {g['days_per_region']} days per region. Ratio = CNN MAE ÷ bicubic MAE "
-                  "(CNN with mean preservation and physical bounds, as `downscale` runs it).", "",
-                  "| region | climate, water | ratio V | ratio H | 36 km repeated V / H | CNN MAE V / H (K) | "
-                  "CNN vs radar-guided V / H (K, agreement) |", "|---|---|---|---|---|---|---|"]
-        for name, r in [*g["unseen_regions"].items(), ("**pooled**", {"climate": "", "water": "", **p})]:
-            v, h = r["tb_v"], r["tb_h"]
-            lines.append(f"| {name} | {r['climate']} {r['water']} | {v['ratio']:.3f} | {h['ratio']:.3f} | "
-                         f"{v['repeated_ratio']:.3f} / {h['repeated_ratio']:.3f} | {v['cnn_mae_K']:.2f} / "
-                         f"{h['cnn_mae_K']:.2f} | {v['cnn_mae_vs_radar_guided_K']:.2f} / "
-                         f"{h['cnn_mae_vs_radar_guided_K']:.2f} |")
-        lines.append("")
-    return lines
-
-
-def _bound_table() -> list[str]:
-    """The open-water floor on the real half-orbit (bound.json)."""
-    lines: list[str] = []
-    bound = _load("bound.json")
-    if bound:
-        lines += ["## Real half-orbit, 36 → 9 km: pixels below the emission of calm open water", "",
-                  f"Model `{bound['model']}` on `{bound['file']}` as `downscale` runs it (bf16). Floor V "
-                  f"{bound['floor_K'][0]} K, H {bound['floor_K'][1]} K (docs/validation.md).", "",
-                  "| | V | H |", "|---|---|---|"]
-        for key, what in (("output_9km_pixels_below_floor", "output pixels below the floor"),
-                          ("output_9km_pixels_below_100K", "output pixels below 100 K"),
-                          ("input_36km_cells_below_floor", "input 36 km cells below the floor (raised to it)"),
-                          ("output_9km_valid_pixels", "valid output pixels")):
-            lines.append(f"| {what} | {bound[key + '_V']} | {bound[key + '_H']} |")
-        lines += ["", f"Pixels the CNN itself put outside the bounds before clipping (both bands): "
-                  f"{bound['cnn_pixels_outside_bounds_before_clipping']}.", ""]
-    return lines
-
-
-def _stats_tables() -> list[str]:
-    """Real vs simulated 36 km statistics (stats.json)."""
-    lines: list[str] = []
-    stats = _load("stats.json")
-    if stats:
-        lines += ["## Spatial statistics of 36 km TB: real half-orbit vs simulator", "",
-                  "Semivariogram γ (K²) of 36 km TB at 36 / 108 / 180 km lags and V − H (K), land cells (open water "
-                  f"< {STAT_MAX_WATER}) by dominant cover. Real: `{stats.get('real_file', 'absent')}` "
-                  f"(tb_*_corrected). Simulated: the observed 36 km TB of {stats['simulated']['regions']} "
-                  "tb-truth training regions (8 × 8 cells each, every second day).", "",
-                  "| source | cover | cells | γV 36 / 108 / 180 | γH 36 / 108 / 180 | V − H mean ± std |",
-                  "|---|---|---|---|---|---|"]
-        for src, rows in (("real", stats.get("real", {})), ("simulated", stats["simulated"]["by_cover"])):
-            for cov, r in rows.items():
-                gv = " / ".join(f"{r[f'gamma_V_{36 * lag}km_K2']:.0f}" for lag in LAGS)
-                gh = " / ".join(f"{r[f'gamma_H_{36 * lag}km_K2']:.0f}" for lag in LAGS)
-                lines.append(f"| {src} | {cov} | {r['cells']} | {gv} | {gh} | {r['v_minus_h_mean_K']:.1f} ± "
-                             f"{r['v_minus_h_std_K']:.1f} |")
-        sim = stats["simulated"]
-        lines += ["", "| simulated statistic | V | H |", "|---|---|---|",
-                  "| sub-cell std of the true 9 km TB in 36 km land cells (K) | "
-                  f"{sim['subcell_std_true_tb9_land_K'][0]:.1f} | {sim['subcell_std_true_tb9_land_K'][1]:.1f} |",
-                  "| same, 36 km cells with open water (K) | "
-                  f"{sim['subcell_std_true_tb9_water_cells_K'][0]:.1f} | "
-                  f"{sim['subcell_std_true_tb9_water_cells_K'][1]:.1f} |",
-                  "| radar-guided 9 km TB vs truth: MAE ÷ bicubic MAE (land) | "
-                  f"{sim['active_passive_vs_truth_mae_ratio_to_bicubic'][0]:.2f} | "
-                  f"{sim['active_passive_vs_truth_mae_ratio_to_bicubic'][1]:.2f} |",
-                  "| radar-guided sub-cell pattern: median correlation with the true one | "
-                  f"{sim['active_passive_subcell_pattern_corr_with_truth'][0]:.2f} | "
-                  f"{sim['active_passive_subcell_pattern_corr_with_truth'][1]:.2f} |", ""]
-    return lines
-
-
-def write_tables(gates: dict[str, str], out_path: str) -> str:
-    """The markdown tables (``out_path``, docs/validation_tables.md by default) from the JSON results in OUT and
-    the gate files of the models named in ``gates`` (label → path of a *_gate.json of train_bundled tb-truth,
-    or of a model card's JSON, whose ``gate`` is read)."""
-    lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
-             "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
-    lines += _wald_table() + _gate_tables(gates) + _bound_table() + _stats_tables()
-    with open(out_path, "w") as f:
-        f.write("\n".join(lines))
-    return out_path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -579,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
             json.dump(json_safe(res), f, indent=1)
         print(json.dumps(json_safe(res), indent=1))
     if args.what == "cover-oracle":
+        from model_scores import run_cover_oracle
+
         res = run_cover_oracle(args)
         with open(os.path.join(OUT, "cover_oracle.json"), "w") as f:
             json.dump(json_safe(res), f, indent=1)
@@ -589,12 +430,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(json_safe(res), indent=1)[:4000])
     if args.what in ("tables", "all"):
         sim = os.path.join(ROOT, "build", "sim")
+        from validation_tables import write_tables
+
         print("wrote", write_tables({"The bundled default `model/tb_general.pt` (TB only; its card's gate)":
                                      os.path.join(ROOT, "model", "tb_general.json"),
                                      "TB-only truth-trained from scratch (`train_bundled.py tb-truth`)":
                                      os.path.join(sim, "tb_truth_gate.json"),
                                      "TB + land-cover/water model (`train_bundled.py tb-truth --cover`)":
-                                     os.path.join(sim, "tb_truth_cover_gate.json")}, args.tables))
+                                     os.path.join(sim, "tb_truth_cover_gate.json")}, args.tables, OUT))
 
 
 if __name__ == "__main__":
