@@ -165,15 +165,20 @@ def _base_card(data: TrainingData, config: TrainConfig, model: DownscaleCNN, nor
         validation=extra.pop("validation", None), extra=extra)
 
 
-def init_checkpoint(path: str, model: DownscaleCNN, card: ModelCard, lr: float = 1e-4) -> None:
-    """Write a checkpoint that starts a training run from a trained model (fine-tuning): its weights and
-    normalisation, epoch 0, no history and a fresh Adam state at ``lr``. A run with
-    ``TrainConfig(checkpoint=path)`` then resumes from it, so ``epochs`` counts the fine-tuning epochs; the run's
-    data must have the same inputs and network."""
-    groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": lr}]
+def _adam(model: DownscaleCNN, config: TrainConfig) -> torch.optim.Adam:
+    """The optimiser of a run: Adam at ``config.lr`` on the kernels, ``lr * location_lr_scale`` on a static map."""
+    groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": config.lr}]
     if model.location is not None:
-        groups.append({"params": [model.location], "lr": lr})
-    opt = torch.optim.Adam(groups, lr=lr)
+        groups.append({"params": [model.location], "lr": config.lr * config.location_lr_scale})
+    return torch.optim.Adam(groups, lr=config.lr)
+
+
+def init_checkpoint(path: str, model: DownscaleCNN, card: ModelCard, config: TrainConfig | None = None) -> None:
+    """Write a checkpoint that starts a training run from a trained model (fine-tuning): its weights and
+    normalisation, epoch 0, no history and a fresh optimiser as ``config`` (default :class:`TrainConfig`) sets
+    it. A run with ``TrainConfig(checkpoint=path)`` then resumes from it, so ``epochs`` counts the fine-tuning
+    epochs; the run's data must have the same inputs and network."""
+    opt = _adam(model, config or TrainConfig())
     payload = {"format": CHECKPOINT_FORMAT, "format_version": 1, "epoch": 0, "card": card.to_json(),
                "config": json.dumps({"init": "fine-tuning start"}),
                "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
@@ -392,10 +397,7 @@ def _prepare(model: DownscaleCNN, card: ModelCard, data: TrainingData, val: Trai
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    groups = [{"params": [p for n, p in model.named_parameters() if n != "location"], "lr": config.lr}]
-    if model.location is not None:
-        groups.append({"params": [model.location], "lr": config.lr * config.location_lr_scale})
-    opt = torch.optim.Adam(groups, lr=config.lr)
+    opt = _adam(model, config)
     ck_path = Path(config.checkpoint) if config.checkpoint else None
     run = _Run(model, net, card, data, val, config, fb, dev, rank, world, origins, p, opt, ck_path, [])
     if ck_path is not None and ck_path.exists():

@@ -423,11 +423,11 @@ def run_location_sm(args) -> None:
 
 
 
-def init_note(init: str | None) -> str | None:
+def init_note(init: str | None, card: ModelCard | None) -> str | None:
     """What a fine-tuned model started from (its file and the simulator it was trained on), or None."""
-    if not init:
+    if not init or card is None:
         return None
-    before = load_model(init)[1].training.details.get("simulator_digest", "an earlier simulator version")
+    before = card.training.details.get("simulator_digest", "an earlier simulator version")
     return f"{os.path.basename(init)}, trained on simulator {before}"
 
 
@@ -439,12 +439,9 @@ def run_tb_truth(args) -> None:
     out = args.output or os.path.join(DATA, "tb_truth_cover.pt" if args.cover else "tb_truth.pt")
     specs = [world_spec(e) for e in WORLD_TRAIN[: args.regions]]
     if not args.evaluate_only:
-        if args.init:  # fine-tuning: start from a trained model's weights and normalisation, a fresh optimiser
-            from smapdown.model.train import init_checkpoint
-
-            if os.path.exists(checkpoint_for(out)):
-                raise SystemExit(f"{checkpoint_for(out)} exists: delete it to fine-tune from {args.init}")
-            init_checkpoint(checkpoint_for(out), *load_model(args.init))
+        init = load_model(args.init) if args.init else None  # fine-tuning: start from this model
+        if init is not None and os.path.exists(checkpoint_for(out)):
+            raise SystemExit(f"{checkpoint_for(out)} exists: delete it to fine-tune from {args.init}")
         parts, regions = [], {}
         for name, row, col, size, climate, water, seed in specs:
             files, _ = region_files(name, row, col, size, climate, water, seed, args.days)
@@ -457,6 +454,10 @@ def run_tb_truth(args) -> None:
         tr, val = split_by_date(data, args.val_days)
         cfg = TrainConfig(epochs=args.epochs, patches_per_epoch=args.patches, features=args.features, seed=0,
                           bf16=args.bf16, batch_size=16, patch=32, checkpoint=checkpoint_for(out))
+        if init is not None:  # its weights and normalisation, a fresh optimiser as this run's
+            from smapdown.model.train import init_checkpoint
+
+            init_checkpoint(checkpoint_for(out), *init, cfg)
         t = time.time()
         res = train(tr, val, cfg, PrintFeedback(), card_extra={"training": {
             "case": "tb", "data": "simulated", "location_specific": False, "regions": regions,
@@ -464,7 +465,7 @@ def run_tb_truth(args) -> None:
                        "cell's land part), not the radar-guided TB"),
             "dates": [str(min(data.dates)), str(max(data.dates))], "simulator": "smapdown.core.simulate",
             "simulator_digest": simulate.source_digest(),
-            "fine_tuned_from": init_note(args.init),
+            "fine_tuned_from": init_note(args.init, init[1] if init else None),
             "note": "SIMULATED scenes only: no real 36/9 km pair was available. Scores are on simulated data."}})
         if not is_main_process():  # under torchrun: rank 0 alone saves and scores
             return

@@ -8,21 +8,20 @@ import os
 
 from validate import LAGS, LAND_MAX_WATER, OUT, STAT_MAX_WATER
 
-RESULTS = [OUT]  # the folder of the JSON results (validate.py --out)
 
-
-def _load(name: str) -> dict | None:
-    path = os.path.join(RESULTS[0], name)
+def _load(results: str, name: str) -> dict | None:
+    """A JSON result of validate.py from the folder ``results``, or None where it was not made."""
+    path = os.path.join(results, name)
     if not os.path.exists(path):
         return None
     with open(path) as f:
         return json.load(f)
 
 
-def _wald_table() -> list[str]:
+def _wald_table(results: str) -> list[str]:
     """Wald's protocol on the real half-orbit (wald.json)."""
     lines: list[str] = []
-    wald = _load("wald.json")
+    wald = _load(results, "wald.json")
     if wald:
         lines += ["## Wald's protocol on the real half-orbit (144 → 36 km)", "",
                   f"File `{wald['file']}`: real 36 km TB aggregated 4 × 4 to 144 km, brought back to 36 km, scored "
@@ -60,10 +59,10 @@ def _gate_tables(gates: dict[str, str]) -> list[str]:
     return lines
 
 
-def _bound_table() -> list[str]:
+def _bound_table(results: str) -> list[str]:
     """The open-water floor on the real half-orbit (bound.json)."""
     lines: list[str] = []
-    bound = _load("bound.json")
+    bound = _load(results, "bound.json")
     if bound:
         lines += ["## Real half-orbit, 36 → 9 km: pixels below the emission of calm open water", "",
                   f"Model `{bound['model']}` on `{bound['file']}` as `downscale` runs it (bf16). Floor V "
@@ -79,10 +78,10 @@ def _bound_table() -> list[str]:
     return lines
 
 
-def _stats_tables() -> list[str]:
+def _stats_tables(results: str) -> list[str]:
     """Real vs simulated 36 km statistics (stats.json)."""
     lines: list[str] = []
-    stats = _load("stats.json")
+    stats = _load(results, "stats.json")
     if stats:
         lines += ["## Spatial statistics of 36 km TB: real half-orbit vs simulator", "",
                   "Semivariogram γ (K²) of 36 km TB at 36 / 108 / 180 km lags and V − H (K), land cells (open water "
@@ -117,10 +116,9 @@ def write_tables(gates: dict[str, str], out_path: str, results: str = OUT) -> st
     """The markdown tables (``out_path``, docs/validation_tables.md by default) from the JSON results in OUT and
     the gate files of the models named in ``gates`` (label → path of a *_gate.json of train_bundled tb-truth,
     or of a model card's JSON, whose ``gate`` is read)."""
-    RESULTS[0] = results
     lines = ["# Validation tables", "", "Written by `make validate` (`scripts/validate.py all`); read "
              "docs/validation.md for what each table means. CNNs are trained on SIMULATED scenes only.", ""]
-    lines += _wald_table() + _gate_tables(gates) + _bound_table() + _stats_tables()
+    lines += _wald_table(results) + _gate_tables(gates) + _bound_table(results) + _stats_tables(results)
     with open(out_path, "w") as f:
         f.write("\n".join(lines))
     return out_path

@@ -579,7 +579,7 @@ def test_fine_tuning_starts_from_the_given_model(data, tmp_path):
     tr, va = data
     first = train(tr, va, TrainConfig(epochs=3, **FAST))
     ck = str(tmp_path / "init.pt")
-    init_checkpoint(ck, first.model, first.card, lr=FAST["lr"])
+    init_checkpoint(ck, first.model, first.card, TrainConfig(epochs=1, **FAST))
     tuned = train(tr, va, TrainConfig(epochs=1, checkpoint=ck, **FAST))
     scratch = train(tr, va, TrainConfig(epochs=1, **FAST))
     assert [h["epoch"] for h in tuned.history] == [1]  # epochs counts the fine-tuning epochs

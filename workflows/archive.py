@@ -64,6 +64,7 @@ from .archive_store import (
     write_manifest,
 )
 from .archive_store import LOCK as LOCK  # re-exported: the lock file's name
+from .cli import date_arg
 
 SCHEDULERS = ("local", "threads", "serial")
 
@@ -397,13 +398,6 @@ def run_archive(inputs: str | os.PathLike | Sequence[str], output: str | os.Path
 
 
 # --- command line -------------------------------------------------------------------------------------
-def _date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m smapdown.workflows.archive``."""
     p = argparse.ArgumentParser(
@@ -412,8 +406,8 @@ def parser() -> argparse.ArgumentParser:
                     "Cloud-Optimised GeoTIFFs, a VRT per quantity and a manifest; resumable; on Dask.")
     p.add_argument("inputs", nargs="+", help="folders, product files, or @list.txt (one path a line)")
     p.add_argument("-o", "--output", required=True, help="output folder (created; a rerun resumes)")
-    p.add_argument("--start", type=_date_arg, help="first date (YYYY-MM-DD), inclusive")
-    p.add_argument("--end", type=_date_arg, help="last date (YYYY-MM-DD), inclusive")
+    p.add_argument("--start", type=date_arg, help="first date (YYYY-MM-DD), inclusive")
+    p.add_argument("--end", type=date_arg, help="last date (YYYY-MM-DD), inclusive")
     p.add_argument("--passes", default="AM,PM", help="passes of daily products: AM,PM (default), AM or PM")
     p.add_argument("--case", choices=("tb", "sm"), default="tb",
                    help="tb: 36 km TB -> 9 km TB (default); sm: soil moisture from TB + LST")

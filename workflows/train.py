@@ -13,7 +13,6 @@ N processes up to float rounding (tests/test_ddp.py states the tolerance).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 
 from ..core.errors import SmapdownError
 from ..core.feedback import SILENT, Feedback, PrintFeedback
+from .cli import date_arg
 
 
 class _RankFeedback(PrintFeedback):
@@ -70,13 +70,6 @@ def card_extra_for(case: str, grid: Any, location_specific: bool, provenance: di
     return extra
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def parser() -> argparse.ArgumentParser:
     """The command line (the options of smapdown:train)."""
     p = argparse.ArgumentParser(prog="python -m smapdown.workflows.train",
@@ -91,8 +84,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--static", help="static ancillary raster (static_* bands) as extra inputs")
     p.add_argument("--extent", help="xmin,ymin,xmax,ymax")
     p.add_argument("--extent-crs", default="EPSG:4326")
-    p.add_argument("--start", type=_date)
-    p.add_argument("--end", type=_date)
+    p.add_argument("--start", type=date_arg)
+    p.add_argument("--end", type=date_arg)
     p.add_argument("--validation-days", type=int, default=5)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--lr", type=float, default=1e-4)

@@ -158,7 +158,7 @@ def simulate_region(grid: Grid, start: dt.date, days: int, seed: int, climate: s
     # cell centres), with which SPL2SMP corrects the 36 km TB for water bodies
     wf_mb36 = footprint_sample(sta.wf, grid.shape, geo.off, geo.F, geo.dx)
     _retrievals(out, ctx, entropy, wf_mb36)
-    _sentinel_retrievals(out, ctx, entropy)
+    _sentinel_retrievals(out, entropy)
     betas = _active_passive(out, ctx.wf9)
     for d in out:
         for name in d.__dataclass_fields__:

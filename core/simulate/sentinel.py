@@ -22,7 +22,7 @@ import numpy as np
 
 from ..grid import GRIDS
 from .fields import _grf
-from .landscape import SM_MAX, SM_MIN, _Context
+from .landscape import SM_MAX, SM_MIN
 from .series import SimulatedDay
 
 SENTINEL1_REVISIT_DAYS = 6  # Sentinel-1A + 1B exact repeat at the equator (ESA)
@@ -39,7 +39,7 @@ def sentinel1_day(index: int) -> bool:
     return index % SENTINEL1_REVISIT_DAYS == 0
 
 
-def _sentinel_retrievals(days: list[SimulatedDay], ctx: _Context, entropy: list[int]) -> None:
+def _sentinel_retrievals(days: list[SimulatedDay], entropy: list[int]) -> None:
     """Turn each day's masked true 3 km soil moisture (``sm3``, NaN over water and frozen soil) into the
     product: retrieval errors on Sentinel-1 days, all NaN on the others (no product that day)."""
     shape = days[0].sm3.shape if days else (0, 0)
